@@ -1,0 +1,51 @@
+import { EsplabError } from "../firmware/core/errors.ts";
+
+/** A subcommand: `run` gets the arguments after its name and returns the exit code. */
+export interface Command {
+  run(args: string[]): Promise<number>;
+}
+
+interface Entry {
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+/** One line per subcommand; each lives in host-tools/commands/<name>.ts and is loaded only when used. */
+const commands: Record<string, Entry> = {
+  board: { summary: "run the firmware on the virtual board in this terminal", load: () => import("./commands/board.ts") },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    printHelp();
+    return name ? 0 : 1;
+  }
+  if (name === "--version") {
+    const { default: pkg } = await import("../package.json", { with: { type: "json" } });
+    console.log(pkg.version);
+    return 0;
+  }
+  const entry = commands[name];
+  if (!entry) {
+    console.error(`esplab: unknown command "${name}". Run "esplab help" to see the commands.`);
+    return 2;
+  }
+  try {
+    const command = await entry.load();
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof EsplabError) {
+      console.error(`esplab ${name}: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function printHelp(): void {
+  console.log("usage: esplab <command> [options]\n\ncommands:");
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  for (const [name, entry] of Object.entries(commands)) console.log(`  ${name.padEnd(width)}  ${entry.summary}`);
+  console.log('\nRun "esplab <command> --help" for a command\'s options.');
+}
