@@ -12,7 +12,6 @@ interface Entry {
 
 /** One line per subcommand; each lives in host-tools/commands/<name>.ts and is loaded only when used. */
 const commands: Record<string, Entry> = {
-  board: { summary: "run the firmware on the virtual board in this terminal", load: () => import("./commands/board.ts") },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,1 @@
+// Each part model registers its kind with the board description when imported. One line per part.
