@@ -1,0 +1,2 @@
+import type { Platform } from "../../ports/index.ts";
+export const platform: Platform | undefined = undefined;
