@@ -1,28 +1,33 @@
-// Bundles the firmware into one JavaScript module for Moddable's mcconfig (named in manifest.json).
-// Moddable module specifiers (timer, preference, mc/config, embedded:*, pins/*) stay external: the device provides them.
+// Bundles the firmware. Two outputs from the same sources:
+//  - device: one ES module for Moddable's mcconfig (named in manifest.json); Moddable module specifiers (timer,
+//    preference, mc/config, embedded:*, pins/*) stay external because the device provides them;
+//  - xs: one script for the XS engine on the laptop (xsnap-worker), with the seams bridged to the host.
 import typescript from "@rollup/plugin-typescript";
 
 const isModdableModule = (id) => !id.startsWith(".") && !id.startsWith("/") && !id.startsWith("\0");
 
-export default {
-  input: "firmware/platform/moddable/main.ts",
-  external: isModdableModule,
-  output: {
-    file: "dist/firmware/main.js",
-    format: "es",
-    sourcemap: true,
+const compile = () =>
+  typescript({
+    tsconfig: "firmware/tsconfig.json",
+    compilerOptions: {
+      noEmit: false,
+      allowImportingTsExtensions: true,
+      rewriteRelativeImportExtensions: true,
+      sourceMap: true,
+    },
+    noEmitOnError: true,
+  });
+
+export default [
+  {
+    input: "firmware/platform/moddable/main.ts",
+    external: isModdableModule,
+    output: { file: "dist/firmware/main.js", format: "es", sourcemap: true },
+    plugins: [compile()],
   },
-  plugins: [
-    typescript({
-      tsconfig: "firmware/tsconfig.json",
-      include: ["firmware/**/*.ts"],
-      compilerOptions: {
-        noEmit: false,
-        allowImportingTsExtensions: true,
-        rewriteRelativeImportExtensions: true,
-        sourceMap: true,
-      },
-      noEmitOnError: true,
-    }),
-  ],
-};
+  {
+    input: "firmware/platform/xs/main.ts",
+    output: { file: "dist/xs/firmware.js", format: "iife", sourcemap: true },
+    plugins: [compile()],
+  },
+];

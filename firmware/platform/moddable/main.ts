@@ -1,2 +1,31 @@
+import config from "mc/config";
+import device from "embedded:provider/builtin";
+import "../../apps/all.ts";
+import type { FlatConfig } from "../../apps/config.ts";
+import { startFirmware } from "../../apps/index.ts";
 import type { Platform } from "../../ports/index.ts";
-export const platform: Platform | undefined = undefined;
+import { moddableClock } from "./clock.ts";
+import { moddableIO } from "./io.ts";
+import { preferenceStorage } from "./storage.ts";
+import { ModdableTransport, type DnsProvider } from "./transport.ts";
+
+/**
+ * The firmware's entry on the ESP32. With `ssid` in the config, Moddable's network setup has already joined Wi-Fi and
+ * set the clock by SNTP before this runs.
+ */
+const network = (device as unknown as { network?: { dns?: DnsProvider } }).network;
+
+const platform: Platform = {
+  io: moddableIO,
+  clock: moddableClock,
+  transport: new ModdableTransport(network?.dns, network?.dns ?? {}),
+  storage: preferenceStorage,
+  log: (line) => trace(`${line}\n`),
+};
+
+const settings: FlatConfig = {};
+for (const [key, value] of Object.entries(config)) {
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") settings[key] = value;
+}
+
+startFirmware(platform, settings);

@@ -4,7 +4,7 @@ import { TransportError } from "../../core/errors.ts";
 import type { Connection, ConnectionHandlers, ConnectTarget, Transport } from "../../ports/transport.ts";
 
 /** Moddable's DNS resolver as the ESP32 host provides it (`device.network.dns`; absent from @moddable/typings 5.6). */
-interface DnsProvider {
+export interface DnsProvider {
   io: new (options: object) => {
     resolve(request: { host: string; onResolved(host: string, address: string): void; onError(host: string): void }): void;
     close(): void;
@@ -27,10 +27,10 @@ const TlsSocket = TLSSocket as unknown as SocketConstructor;
  * certificates built into the firmware (manifest `resources`) or given as PEM, and a client certificate for AWS IoT.
  */
 export class ModdableTransport implements Transport {
-  readonly #dns: DnsProvider;
+  readonly #dns: DnsProvider | undefined;
   readonly #dnsOptions: object;
 
-  constructor(dns: DnsProvider, dnsOptions: object) {
+  constructor(dns: DnsProvider | undefined, dnsOptions: object) {
     this.#dns = dns;
     this.#dnsOptions = dnsOptions;
   }
@@ -92,8 +92,12 @@ export class ModdableTransport implements Transport {
 
   #resolve(host: string): Promise<string> {
     if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return Promise.resolve(host);
+    const dns = this.#dns;
+    if (!dns) {
+      return Promise.reject(new TransportError("DNS", `cannot resolve ${host}: this build has no DNS (include the network manifest and set ssid)`));
+    }
     return new Promise((resolve, reject) => {
-      const resolver = new this.#dns.io(this.#dnsOptions);
+      const resolver = new dns.io(this.#dnsOptions);
       resolver.resolve({
         host,
         onResolved(_host, address) {

@@ -1,0 +1,1 @@
+// Every app, registered by importing it. One line per app.

@@ -1,0 +1,149 @@
+import { TransportError } from "../../core/errors.ts";
+import type { Clock, TimerHandle } from "../../ports/clock.ts";
+import type { IOClasses } from "../../ports/io.ts";
+import type { Platform } from "../../ports/index.ts";
+import type { Storage } from "../../ports/storage.ts";
+import type { Connection, ConnectionHandlers, ConnectTarget, Transport } from "../../ports/transport.ts";
+import { callHost, fromBase64, toBase64 } from "./bridge.ts";
+
+/**
+ * The seams inside the XS engine on the laptop: every call crosses to the host (the virtual board, real sockets,
+ * the clock, file storage) through `issueCommand`; the host calls back into XS through `events` for timers, pin
+ * edges and network data. The firmware above cannot tell this from the device.
+ */
+
+type Callback = () => void;
+
+const timers = new Map<number, { callback: Callback; repeat: boolean }>();
+const edgeHandlers = new Map<number, Callback>();
+const pendingConnects = new Map<number, { resolve: (c: Connection) => void; reject: (e: Error) => void; connection: Connection }>();
+const connectionHandlers = new Map<number, ConnectionHandlers>();
+let nextId = 1;
+
+/** What the host calls (by evaluating `__esplab.<name>(…)`). */
+export const events = {
+  timer(id: number): void {
+    const timer = timers.get(id);
+    if (!timer) return;
+    if (!timer.repeat) timers.delete(id);
+    timer.callback();
+  },
+  edge(id: number): void {
+    edgeHandlers.get(id)?.();
+  },
+  connected(id: number): void {
+    const pending = pendingConnects.get(id);
+    pendingConnects.delete(id);
+    pending?.resolve(pending.connection);
+  },
+  data(id: number, base64: string): void {
+    connectionHandlers.get(id)?.onData(fromBase64(base64));
+  },
+  closed(id: number, error?: { code: string; message: string }): void {
+    const failure = error ? new TransportError(error.code, error.message) : undefined;
+    const pending = pendingConnects.get(id);
+    if (pending) {
+      pendingConnects.delete(id);
+      pending.reject(failure ?? new TransportError("CLOSED", "connection closed before it opened"));
+      return;
+    }
+    const handlers = connectionHandlers.get(id);
+    connectionHandlers.delete(id);
+    handlers?.onClose(failure);
+  },
+};
+
+const clock: Clock = {
+  now: () => callHost<number>("clock.now"),
+  epochMs: () => callHost<number | null>("clock.epoch") ?? undefined,
+  delay: (ms) => callHost("clock.delay", ms),
+  setTimeout: (callback, ms) => addTimer(callback, ms, false),
+  setInterval: (callback, ms) => addTimer(callback, ms, true),
+  clear(handle) {
+    if (handle === undefined) return;
+    const id = (handle as { id: number }).id;
+    if (timers.delete(id)) callHost("clock.clear", id);
+  },
+};
+
+function addTimer(callback: Callback, ms: number, repeat: boolean): TimerHandle {
+  const id = nextId++;
+  timers.set(id, { callback, repeat });
+  callHost("clock.set", { id, ms, repeat });
+  return { id };
+}
+
+function ioClass(kind: string, statics: Record<string, number> = {}): unknown {
+  const IO = class {
+    readonly #id: number;
+    constructor(options: Record<string, unknown>) {
+      const { onReadable, ...plain } = options;
+      this.#id = callHost<number>("io.open", { kind, options: plain, edges: typeof onReadable === "function" });
+      if (typeof onReadable === "function") edgeHandlers.set(this.#id, () => (onReadable as (this: unknown) => void).call(this));
+    }
+    read(arg?: number) {
+      const value = callHost<number | string>("io.call", { id: this.#id, method: "read", args: arg === undefined ? [] : [arg] });
+      return typeof value === "string" ? fromBase64(value).buffer : value;
+    }
+    write(value: number | ArrayBuffer | ArrayBufferView, stop?: boolean) {
+      const arg =
+        typeof value === "number"
+          ? value
+          : { base64: toBase64(value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) };
+      callHost("io.call", { id: this.#id, method: "write", args: stop === undefined ? [arg] : [arg, stop] });
+    }
+    get resolution(): number {
+      return callHost<number>("io.get", { id: this.#id, property: "resolution" });
+    }
+    get hz(): number {
+      return callHost<number>("io.get", { id: this.#id, property: "hz" });
+    }
+    close() {
+      edgeHandlers.delete(this.#id);
+      callHost("io.call", { id: this.#id, method: "close", args: [] });
+    }
+  };
+  Object.assign(IO, statics);
+  return IO;
+}
+
+const io = {
+  Digital: ioClass("Digital", callHost<Record<string, number>>("io.digitalConstants")),
+  Analog: ioClass("Analog"),
+  PWM: ioClass("PWM"),
+  I2C: ioClass("I2C"),
+} as unknown as IOClasses;
+
+const transport: Transport = {
+  connect(target: ConnectTarget, handlers: ConnectionHandlers): Promise<Connection> {
+    const id = nextId++;
+    connectionHandlers.set(id, handlers);
+    return new Promise((resolve, reject) => {
+      const connection: Connection = {
+        write(bytes) {
+          callHost("net.write", { id, base64: toBase64(bytes) });
+        },
+        close() {
+          callHost("net.close", id);
+        },
+      };
+      pendingConnects.set(id, { resolve, reject, connection });
+      callHost("net.connect", { id, target });
+    });
+  },
+};
+
+const storage: Storage = {
+  get(domain, key) {
+    const value = callHost<string | number | boolean | { base64: string } | null>("storage.get", { domain, key });
+    if (value === null) return undefined;
+    return typeof value === "object" ? fromBase64(value.base64).slice().buffer : value;
+  },
+  set(domain, key, value) {
+    callHost("storage.set", { domain, key, value: value instanceof ArrayBuffer ? { base64: toBase64(new Uint8Array(value)) } : value });
+  },
+  delete: (domain, key) => callHost("storage.delete", { domain, key }),
+  keys: (domain) => callHost<string[]>("storage.keys", domain),
+};
+
+export const xsPlatform: Platform = { io, clock, transport, storage, log: (line) => callHost("log", line) };

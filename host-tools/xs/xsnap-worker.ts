@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { EsplabError } from "../../firmware/core/errors.ts";
+
+/** The XS engine could not be started, or broke its protocol. */
+export class XsError extends EsplabError {}
+
+/** Work and memory the engine reports after each evaluation ("meters"). */
+export interface XsMeters {
+  /** Deterministic work units (XS's metering), comparable across machines. */
+  compute: number;
+  allocate: number;
+  currentHeapCount: number;
+}
+
+/** Answers a synchronous `issueCommand(ArrayBuffer)` from inside XS. */
+export type CommandHandler = (request: Uint8Array) => Uint8Array;
+
+/** Where npm install builds the worker (the approved @agoric/xsnap install script). */
+export function xsnapWorkerPath(): string {
+  const require = createRequire(import.meta.url);
+  const packageDir = path.dirname(require.resolve("@agoric/xsnap/package.json"));
+  const platform = process.platform === "darwin" ? "mac" : "lin";
+  return path.join(packageDir, "xsnap-native", "xsnap", "build", "bin", platform, "release", "xsnap-worker");
+}
+
+/**
+ * A Moddable XS engine in a child process (`xsnap-worker` from @agoric/xsnap), driven over its netstring protocol on
+ * file descriptors 3 (to the engine) and 4 (from it): `e<code>` evaluates a script and runs its promise jobs; while it
+ * runs, the script may call `issueCommand(buffer)`, which blocks in XS until the host answers.
+ */
+export class XsnapWorker {
+  readonly #process: ChildProcess;
+  readonly #toEngine: Writable;
+  #buffer = Buffer.alloc(0);
+  #waiters: ((message: Buffer) => void)[] = [];
+  #queue: Buffer[] = [];
+  #exited: Error | undefined;
+  #busy: Promise<unknown> = Promise.resolve();
+  #handler: CommandHandler;
+  /** What the engine printed with `print()` or to stderr. */
+  readonly output: string[] = [];
+
+  constructor(options: { handler?: CommandHandler; onOutput?: (line: string) => void } = {}) {
+    const binary = xsnapWorkerPath();
+    if (!fs.existsSync(binary)) {
+      throw new XsError(
+        "XSNAP_MISSING",
+        `the XS engine is not built (${binary} is missing). npm builds it when installing @agoric/xsnap: run ` +
+          '"npm rebuild @agoric/xsnap" (it needs gcc and make), and check that package.json\'s allowScripts approves it',
+      );
+    }
+    this.#handler = options.handler ?? ((request) => request);
+    this.#process = spawn(binary, ["esplab"], { stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"] });
+    const onText = (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n")) {
+        if (!line) continue;
+        this.output.push(line);
+        options.onOutput?.(line);
+      }
+    };
+    this.#process.stdout!.on("data", onText);
+    this.#process.stderr!.on("data", onText);
+    this.#toEngine = this.#process.stdio[3] as Writable;
+    const fromEngine = this.#process.stdio[4] as Readable;
+    fromEngine.on("data", (chunk: Buffer) => this.#receive(chunk));
+    this.#process.on("exit", (code, signal) => {
+      this.#exited = new XsError("XS_EXIT", `the XS engine exited (${signal ?? `code ${code}`})${this.output.length ? `: ${this.output.slice(-3).join(" | ")}` : ""}`);
+      for (const waiter of this.#waiters.splice(0)) waiter(Buffer.alloc(0));
+    });
+  }
+
+  set handler(handler: CommandHandler) {
+    this.#handler = handler;
+  }
+
+  /** Evaluates a script in the engine's global scope and runs its jobs to idle; returns the meters. */
+  evaluate(code: string): Promise<XsMeters> {
+    const run = this.#busy.then(() => this.#exchange(Buffer.concat([Buffer.from("e"), Buffer.from(code, "utf8")])));
+    this.#busy = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    if (this.#exited) return;
+    const exited = new Promise<void>((resolve) => this.#process.once("exit", () => resolve()));
+    this.#toEngine.end();
+    const timer = setTimeout(() => this.#process.kill("SIGKILL"), 2000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async #exchange(message: Buffer): Promise<XsMeters> {
+    this.#send(message);
+    for (;;) {
+      const reply = await this.#next();
+      if (reply.length === 0) throw this.#exited ?? new XsError("XS_PROTOCOL", "the XS engine sent an empty message");
+      const kind = String.fromCharCode(reply[0]!);
+      if (kind === "?") {
+        let answer: Uint8Array;
+        try {
+          answer = this.#handler(new Uint8Array(reply.subarray(1)));
+        } catch (error) {
+          answer = Buffer.from(JSON.stringify({ error: String((error as Error)?.message ?? error), code: (error as EsplabError)?.code }));
+        }
+        this.#send(Buffer.concat([Buffer.from("/"), Buffer.from(answer)]));
+        continue;
+      }
+      if (kind === "!") throw new XsError("XS_EXCEPTION", `uncaught exception in XS: ${reply.subarray(1).toString("utf8")}`);
+      if (kind === ".") {
+        const separator = reply.indexOf(1, 1);
+        const meters = separator > 0 ? (JSON.parse(reply.subarray(1, separator).toString("utf8")) as XsMeters) : undefined;
+        return meters ?? { compute: 0, allocate: 0, currentHeapCount: 0 };
+      }
+      throw new XsError("XS_PROTOCOL", `the XS engine sent an unknown message kind "${kind}"`);
+    }
+  }
+
+  #send(payload: Buffer): void {
+    if (this.#exited) throw this.#exited;
+    this.#toEngine.write(`${payload.length}:`);
+    this.#toEngine.write(payload);
+    this.#toEngine.write(",");
+  }
+
+  #next(): Promise<Buffer> {
+    const queued = this.#queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.#exited) return Promise.resolve(Buffer.alloc(0));
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Splits the engine's byte stream into netstrings (`<length>:<payload>,`). */
+  #receive(chunk: Buffer): void {
+    this.#buffer = Buffer.concat([this.#buffer, chunk]);
+    for (;;) {
+      const colon = this.#buffer.indexOf(0x3a);
+      if (colon < 0) return;
+      const length = Number(this.#buffer.subarray(0, colon).toString("ascii"));
+      if (!Number.isInteger(length)) {
+        this.#process.kill();
+        return;
+      }
+      if (this.#buffer.length < colon + 1 + length + 1) return;
+      const message = this.#buffer.subarray(colon + 1, colon + 1 + length);
+      this.#buffer = this.#buffer.subarray(colon + 1 + length + 1);
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter(Buffer.from(message));
+      else this.#queue.push(Buffer.from(message));
+    }
+  }
+}
