@@ -22,12 +22,19 @@ function makeHost() {
   return { host, board, storage, lines };
 }
 
-/** Runs code in XS and returns what it printed. */
-async function run(host: XsHost, code: string): Promise<string[]> {
-  const before = host.worker.output.length;
-  await host.evaluate(code);
+/** Runs code in XS and returns the lines it logged through the Log seam (synchronous, unlike stdout). */
+async function run(host: XsHost, lines: string[], code: string): Promise<string[]> {
+  const before = lines.length;
+  await host.evaluate(`const log = __esplab.platform.log; ${code}`);
   await host.idle();
-  return host.worker.output.slice(before);
+  return lines.slice(before);
+}
+
+async function until(host: XsHost, condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await host.idle();
+  }
 }
 
 describe("the firmware bundle inside the real XS engine", () => {
@@ -43,31 +50,30 @@ describe("the firmware bundle inside the real XS engine", () => {
   }
 
   it("drives the virtual board's pins through the IO seam", async () => {
-    const { host, board } = await started();
-    await run(host, `const D = __esplab.platform.io.Digital; globalThis.led = new D({ pin: 4, mode: D.Output }); led.write(1);`);
+    const { host, board, lines } = await started();
+    await run(host, lines, `const D = __esplab.platform.io.Digital; globalThis.led = new D({ pin: 4, mode: D.Output }); led.write(1);`);
     expect(board.nets.firmwareSide(4)?.level).toBe(1);
     expect(board.nets.level(4)).toBe(1);
   });
 
   it("carries the board's errors into XS with their message", async () => {
-    const { host } = await started();
-    const printed = await run(host, `try { new __esplab.platform.io.Digital({ pin: 7, mode: 0 }); } catch (e) { print(e.code + ": " + e.message); }`);
+    const { host, lines } = await started();
+    const printed = await run(host, lines, `try { new __esplab.platform.io.Digital({ pin: 7, mode: 0 }); } catch (e) { log(e.code + ": " + e.message); }`);
     expect(printed.join("\n")).toMatch(/^PIN: Digital: GPIO7 is wired to the SPI flash/);
   });
 
   it("runs timers set inside XS on the host clock", async () => {
-    const { host } = await started();
-    await run(host, `__esplab.platform.clock.setTimeout(() => print("fired at " + (__esplab.platform.clock.now() > 0)), 5);`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await host.idle();
-    expect(host.worker.output).toContain("fired at true");
+    const { host, lines } = await started();
+    await run(host, lines, `__esplab.platform.clock.setTimeout(() => log("fired at " + (__esplab.platform.clock.now() > 0)), 5);`);
+    await until(host, () => lines.includes("fired at true"));
+    expect(lines).toContain("fired at true");
   });
 
   it("round-trips storage values, binary included", async () => {
-    const { host, storage } = await started();
-    await run(host, `const s = __esplab.platform.storage; s.set("mqtt", "q0", new Uint8Array([1, 2, 250]).buffer); s.set("mqtt", "n", 42);`);
+    const { host, storage, lines } = await started();
+    await run(host, lines, `const s = __esplab.platform.storage; s.set("mqtt", "q0", new Uint8Array([1, 2, 250]).buffer); s.set("mqtt", "n", 42);`);
     expect([...new Uint8Array(storage.get("mqtt", "q0") as ArrayBuffer)]).toEqual([1, 2, 250]);
-    const printed = await run(host, `const v = __esplab.platform.storage.get("mqtt", "q0"); print(Array.from(new Uint8Array(v)).join(","), __esplab.platform.storage.get("mqtt", "n"));`);
+    const printed = await run(host, lines, `const v = __esplab.platform.storage.get("mqtt", "q0"); log(Array.from(new Uint8Array(v)).join(",") + " " + __esplab.platform.storage.get("mqtt", "n"));`);
     expect(printed).toEqual(["1,2,250 42"]);
   });
 
@@ -76,37 +82,32 @@ describe("the firmware bundle inside the real XS engine", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as net.AddressInfo).port;
     try {
-      const { host } = await started();
+      const { host, lines } = await started();
       await run(
         host,
+        lines,
         `__esplab.platform.transport.connect({ host: "127.0.0.1", port: ${port} }, {
-           onData(bytes) { print("got " + String.fromCharCode(...bytes)); globalThis.conn.close(); },
-           onClose(error) { print("closed " + (error ? error.message : "cleanly")); },
+           onData(bytes) { log("got " + String.fromCharCode(...bytes)); globalThis.conn.close(); },
+           onClose(error) { log("closed " + (error ? error.message : "cleanly")); },
          }).then((c) => { globalThis.conn = c; c.write(new Uint8Array([104, 105])); });`,
       );
-      for (let i = 0; i < 50 && !host.worker.output.some((l) => l.startsWith("closed")); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        await host.idle();
-      }
-      expect(host.worker.output).toContain("got echo:hi");
-      expect(host.worker.output).toContain("closed cleanly");
+      await until(host, () => lines.some((l) => l.startsWith("closed")));
+      expect(lines).toContain("got echo:hi");
+      expect(lines).toContain("closed cleanly");
     } finally {
       server.close();
     }
   });
 
   it("reports a refused connection as a TransportError inside XS", async () => {
-    const { host } = await started();
-    await run(host, `__esplab.platform.transport.connect({ host: "127.0.0.1", port: 1 }, { onData() {}, onClose() {} }).catch((e) => print(e.name + " " + e.code));`);
-    for (let i = 0; i < 50 && !host.worker.output.some((l) => l.startsWith("TransportError")); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      await host.idle();
-    }
-    expect(host.worker.output).toContain("TransportError REFUSED");
+    const { host, lines } = await started();
+    await run(host, lines, `__esplab.platform.transport.connect({ host: "127.0.0.1", port: 1 }, { onData() {}, onClose() {} }).catch((e) => log(e.name + " " + e.code));`);
+    await until(host, () => lines.some((l) => l.startsWith("TransportError")));
+    expect(lines).toContain("TransportError REFUSED");
   });
 
   it("rejects an unknown app with the list of apps", async () => {
-    const { host } = await started();
+    const { host, lines } = await started();
     await expect(host.evaluate(`__esplab.start({ app: "no-such-app" })`)).rejects.toThrow(/app "no-such-app" does not exist/);
   });
 });
