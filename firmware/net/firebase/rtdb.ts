@@ -151,8 +151,9 @@ export class Database {
   /** The full URL of a path with the namespace and credentials (for the stream; keep it out of logs). */
   async urlFor(path: string, params: Record<string, string | number | boolean | undefined> = {}, forceRefresh = false): Promise<string> {
     const segments = pathSegments(path);
-    const all: Record<string, string | number | boolean | undefined> = { ...params };
+    const all: Record<string, string | number | boolean | undefined> = {};
     if (this.location.sendNamespace) all.ns = this.location.namespace;
+    for (const name of Object.keys(params)) all[name] = params[name];
     if (this.#options.auth) all.auth = await this.#options.auth.getIdToken({ forceRefresh });
     else if (this.#options.accessToken) all.access_token = this.#options.accessToken;
     const query = encodeQuery(all);
