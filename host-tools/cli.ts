@@ -12,6 +12,7 @@ interface Entry {
 
 /** One line per subcommand; each lives in host-tools/commands/<name>.ts and is loaded only when used. */
 const commands: Record<string, Entry> = {
+  build: { summary: "bundle the firmware; with --device esp32, build the device images with mcconfig", load: () => import("./commands/build.ts") },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { rollup } from "rollup";
 import { loadConfigFile } from "rollup/loadConfigFile";
@@ -22,7 +23,18 @@ export async function buildFirmwareBundle(target: BundleTarget): Promise<string>
     if (!config) throw new EsplabError("BUILD", `rollup.config.mjs has no build for ${INPUTS[target]}`);
     const bundle = await rollup(config);
     try {
-      for (const output of config.output) await bundle.write(output);
+      for (const output of config.output) {
+        const { output: chunks } = await bundle.generate(output);
+        const file = path.join(ROOT, output.file!);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        for (const chunk of chunks) {
+          if (chunk.type !== "chunk") continue;
+          const map = chunk.map ? `${chunk.map.toString()}` : undefined;
+          const code = map ? `${chunk.code}\n//# sourceMappingURL=${path.basename(file)}.map\n` : chunk.code;
+          if (map) writeAtomically(`${file}.map`, map);
+          writeAtomically(file, code);
+        }
+      }
     } finally {
       await bundle.close();
     }
@@ -33,4 +45,11 @@ export async function buildFirmwareBundle(target: BundleTarget): Promise<string>
   } finally {
     process.chdir(cwd);
   }
+}
+
+/** Other builds may read the bundle while this one writes it: replace it whole. */
+function writeAtomically(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, text);
+  fs.renameSync(temp, file);
 }

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { TimeoutError, TransportError } from "../../../../firmware/core/errors.ts";
 import { HttpClient, httpErrorFor, jsonBody } from "../../../../firmware/net/http/client.ts";
@@ -160,5 +161,41 @@ describe("HttpClient", () => {
     await new Promise((r) => setTimeout(r, 1));
     expect(ended).toBeUndefined(); // close-delimited body: a clean end
     await expect(client.stream({ url: "http://h/denied" }, { onData: () => {}, onEnd: () => {} })).rejects.toMatchObject({ status: 401 });
+  });
+
+  it("bounds a buffered body with a typed error and drops the connection", async () => {
+    const transport = answering(() => ok("x".repeat(2000)));
+    const client = new HttpClient({ transport, clock: new VirtualClock(), maxBodyBytes: 1000 });
+    await expect(client.request({ url: "http://h/big" })).rejects.toMatchObject({ code: "BODY_TOO_LARGE" });
+    expect(transport.peers[0]!.closed).toBe(true);
+  });
+
+  it("settles every request with a typed error or a response, whatever bytes come back (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.constantFrom("HTTP/1.1 200 OK\r\n", "Content-Length: 3\r\n", "\r\n", "Transfer-Encoding: chunked\r\n", "5\r\nab")), { maxLength: 6 }),
+        fc.boolean(),
+        async (pieces, hangUp) => {
+          const clock = new VirtualClock();
+          const transport = answering((_, peer) => {
+            for (const piece of pieces) peer.send(piece);
+            if (hangUp) peer.close();
+            return undefined;
+          });
+          const client = new HttpClient({ transport, clock, maxHeaderBytes: 200, maxBodyBytes: 200 });
+          let outcome: unknown = "pending";
+          client.request({ url: "http://h/", timeoutMs: 1000 }).then((r) => (outcome = r), (e) => (outcome = e));
+          await clock.advance(1001);
+          await new Promise((r) => setTimeout(r, 0));
+          expect(outcome).not.toBe("pending");
+          if (outcome instanceof Error) {
+            expect([HttpProtocolError, TransportError, TimeoutError].some((type) => outcome instanceof type)).toBe(true);
+          } else {
+            expect((outcome as { status: number }).status).toBeGreaterThanOrEqual(100);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -1,0 +1,55 @@
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { buildFirmwareBundle } from "../build/firmware-bundle.ts";
+import { buildForDevice, deviceToolchainProblems, INSTALL_GUIDANCE } from "../build/device-build.ts";
+
+const USAGE = `usage: esplab build [--device esp32] [--debug] [key=value ...]
+
+Bundles the firmware (dist/firmware/main.js for the device, dist/xs/firmware.js for the XS engine on the laptop).
+With --device esp32, then builds the device images with Moddable's mcconfig (needs $MODDABLE and ESP-IDF) for
+"esplab flash". key=value pairs are passed to mcconfig as config (e.g. ssid=MyWiFi); put secrets in the
+environment: ESPLAB_PASSWORD is passed as password=… without being printed.`;
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { device: { type: "string" }, debug: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.device !== undefined && values.device !== "esp32") {
+    console.error(`esplab build: --device ${values.device} is not supported; esplab builds for esp32`);
+    return 2;
+  }
+  const config: Record<string, string> = {};
+  for (const pair of positionals) {
+    const at = pair.indexOf("=");
+    if (at <= 0) {
+      console.error(`esplab build: "${pair}" is not key=value`);
+      return 2;
+    }
+    config[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  if (process.env.ESPLAB_SSID && !config.ssid) config.ssid = process.env.ESPLAB_SSID;
+  if (process.env.ESPLAB_PASSWORD && !config.password) config.password = process.env.ESPLAB_PASSWORD;
+
+  // Say what is missing before spending time on the bundle.
+  if (values.device && deviceToolchainProblems().length) {
+    console.error(`esplab build: cannot build for the ESP32 here.\n${deviceToolchainProblems().map((p) => `  - ${p}`).join("\n")}\n\n${INSTALL_GUIDANCE}`);
+    return 3;
+  }
+  for (const target of ["device", "xs"] as const) {
+    const file = await buildFirmwareBundle(target);
+    console.log(`${path.relative(process.cwd(), file)}  ${fs.statSync(file).size} bytes`);
+  }
+  if (!values.device) return 0;
+  const build = await buildForDevice({ debug: values.debug, config, log: (line) => console.log(line) });
+  console.log(`\nESP32 images in ${build.directory}:`);
+  for (const image of build.images) console.log(`  0x${image.address.toString(16).padStart(5, "0")}  ${image.name}`);
+  console.log(`\nFlash them with: npx esplab flash -p <port>`);
+  return 0;
+}
