@@ -35,7 +35,7 @@ export function parseDatabaseUrl(databaseUrl: string, emulatorHost?: string): Da
   if (!namespace) {
     throw new UsageError(
       "BAD_DATABASE_URL",
-      `cannot tell the database name from "${databaseUrl}": use https://<name>.firebaseio.com, https://<name>.<region>.firebasedatabase.app, or add ?ns=<name> for an emulator`,
+      `cannot tell the database name in "${databaseUrl}": use https://<name>.firebaseio.com, https://<name>.<region>.firebasedatabase.app, or add ?ns=<name> for an emulator`,
     );
   }
   if (emulatorHost) {
