@@ -97,7 +97,9 @@ export class RtdbStream {
             try {
               parser.push(bytes);
             } catch (error) {
-              this.#drop(generation, error as Error);
+              // An event too big for this device would be too big again after every reconnect: stop, say why.
+              if (error instanceof ProtocolError && error.code === "SSE_EVENT_TOO_LARGE") this.#cancel(`listening at ${this.#path}: ${error.message}`, error);
+              else this.#drop(generation, error as Error);
             }
           },
           onEnd: (error) => {

@@ -195,5 +195,15 @@ describe("RtdbStream", () => {
     expect(refused.status).toBe("cancelled");
     expect(u.cancelled()?.message).toMatch(/refused: .*400.*Invalid path/);
   });
-});
 
+  it("stops with a clear message when an event is larger than the device allows, instead of reconnecting forever", async () => {
+    const t = setup();
+    t.server.data = { blob: "x".repeat(70 * 1024) };
+    const stream = t.listen("");
+    await flush();
+    expect(stream.status).toBe("cancelled");
+    expect(t.cancelled()?.message).toMatch(/larger than 65536 bytes; listen on a smaller subtree or raise maxEventBytes/);
+    await t.clock.advance(60_000);
+    expect(stream.connects).toBe(1);
+  });
+});
