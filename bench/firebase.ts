@@ -1,22 +1,31 @@
 /**
- * Bytes on the wire per reading write for the device's RTDB client, next to Node's fetch (undici) sending the same
- * request, on loopback against a small REST endpoint that answers like Firebase (body echo, or 204 for print=silent).
- * Counts application bytes on the TCP connection (request + response), after the connection is open; TLS would add
- * its record overhead (~29 bytes per record with AES-GCM) on top of both.
+ * 1. Bytes on the wire per reading write for the device's RTDB client, next to Node's fetch (undici) sending the same
+ *    request, on loopback against a small REST endpoint that answers like Firebase (body echo, or 204 for
+ *    print=silent). Counts application bytes on the TCP connection (request + response) after it is open; TLS adds
+ *    its record overhead on top of both.
+ * 2. When esplab's emulator is present (host-tools/cloud/firebase), N simulated devices (default 1, 100, 500) each
+ *    write one reading a second and stream their own path: write→event latency p50/p99 and the emulator's CPU (it
+ *    runs in a child process so its CPU is its own).
  *
- *   npx tsx bench/firebase.ts
+ *   npx tsx bench/firebase.ts [--devices 1,100,500] [--seconds 10]
  */
+import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { Database } from "../firmware/net/firebase/rtdb.ts";
 import type { TokenSource } from "../firmware/net/firebase/auth.ts";
 import { serverTimestamp } from "../firmware/net/firebase/values.ts";
+import type { Change } from "../firmware/net/firebase/stream.ts";
 import { HttpClient } from "../firmware/net/http/client.ts";
 import { NodeTransport } from "../host-tools/platform/node-transport.ts";
 import { SystemClock } from "../host-tools/platform/system-clock.ts";
 
 const WRITES = 500;
+const { values: args } = parseArgs({ options: { devices: { type: "string", default: "1,100,500" }, seconds: { type: "string", default: "10" } } });
 
 /** An ID token shaped like Firebase's: RS256 header with a key id, the claims Firebase puts in, a 2048-bit signature. */
 function firebaseShapedIdToken(): string {
@@ -150,4 +159,124 @@ for (const withAuth of [false, true]) {
   await measure(`node fetch PUT print=silent, ${label}`, viaFetch(true));
   db?.http.close();
   console.log("");
+}
+
+// ---- 2. many devices against the emulator ----
+
+const EMULATOR = ["index.ts", "emulator.ts"].map((f) => path.resolve(import.meta.dirname, "../host-tools/cloud/firebase", f)).find((f) => fs.existsSync(f));
+
+interface EmulatorChild {
+  databaseUrl: string;
+  cpuMs(): Promise<number>;
+  stop(): void;
+}
+
+/** Starts the emulator in its own Node process; it reports its address, then its CPU time whenever asked. */
+async function startEmulatorChild(file: string): Promise<EmulatorChild> {
+  const code = `
+    import { startFirebaseEmulator } from ${JSON.stringify(file)};
+    const emulator = await startFirebaseEmulator({ databasePort: 0, authPort: 0 });
+    console.log(JSON.stringify({ databaseUrl: emulator.databaseUrl }));
+    process.stdin.on("data", () => { const u = process.cpuUsage(); console.log(JSON.stringify({ cpuMs: (u.user + u.system) / 1000 })); });
+  `;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { stdio: ["pipe", "pipe", "inherit"] });
+  const waiters: Array<(line: Record<string, unknown>) => void> = [];
+  let buffer = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString();
+    for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (line.startsWith("{")) waiters.shift()?.(JSON.parse(line));
+    }
+  });
+  const next = () => new Promise<Record<string, unknown>>((resolve) => waiters.push(resolve));
+  const first = await next();
+  return {
+    databaseUrl: String(first.databaseUrl),
+    async cpuMs() {
+      const reply = next();
+      child.stdin.write("\n");
+      return Number((await reply).cpuMs);
+    },
+    stop: () => child.kill(),
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function devicesRun(emulator: EmulatorChild, count: number, seconds: number): Promise<void> {
+  const clock = new SystemClock();
+  const url = emulator.databaseUrl.includes("ns=") ? emulator.databaseUrl : `${emulator.databaseUrl.replace(/\/+$/, "")}?ns=bench`;
+  const latencies: number[] = [];
+  const sentAt = new Map<string, number>();
+  const devices = Array.from({ length: count }, (_, i) => {
+    const db = new Database({ databaseUrl: url, http: new HttpClient({ transport: new NodeTransport(), clock }), clock, accessToken: "owner" });
+    const id = `d${count}-${i}`;
+    const stream = db.listen(`bench/${id}`, {
+      onChange: (changes: Change[]) => {
+        for (const change of changes) {
+          const seq = (change.value as { seq?: number } | null)?.seq ?? (change.path === "/reading/seq" ? change.value : undefined);
+          const sent = sentAt.get(`${id}:${seq}`);
+          if (sent !== undefined) {
+            latencies.push(performance.now() - sent);
+            sentAt.delete(`${id}:${seq}`);
+          }
+        }
+      },
+    });
+    return { id, db, stream };
+  });
+  const until = Date.now() + 20_000;
+  while (devices.some((d) => d.stream.status !== "live") && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  const live = devices.filter((d) => d.stream.status === "live").length;
+  const cpuBefore = await emulator.cpuMs();
+  const started = performance.now();
+  let failures = 0;
+  let writes = 0;
+  for (let second = 0; second < seconds; second++) {
+    const tick = performance.now();
+    await Promise.all(
+      devices.map(async (device, i) => {
+        await new Promise((r) => setTimeout(r, (i / count) * 1000)); // spread the writes over the second
+        const seq = second;
+        sentAt.set(`${device.id}:${seq}`, performance.now());
+        try {
+          await device.db.set(`bench/${device.id}/reading`, { seq, celsius: 21.5 }, { silent: true });
+          writes++;
+        } catch {
+          failures++;
+        }
+      }),
+    );
+    const spent = performance.now() - tick;
+    if (spent < 1000) await new Promise((r) => setTimeout(r, 1000 - spent));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const wall = performance.now() - started;
+  const cpu = (await emulator.cpuMs()) - cpuBefore;
+  for (const device of devices) {
+    device.stream.close();
+    device.db.http.close();
+  }
+  latencies.sort((a, b) => a - b);
+  console.log(
+    `${String(count).padStart(4)} devices (${live} streams live): ${writes} writes, ${failures} failed, ${latencies.length} events; ` +
+      `write→event p50 ${percentile(latencies, 50).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms; ` +
+      `emulator CPU ${((cpu / wall) * 100).toFixed(0)}% of one core`,
+  );
+}
+
+if (!EMULATOR) {
+  console.log("write→event latency: skipped, host-tools/cloud/firebase is not there yet");
+} else {
+  const emulator = await startEmulatorChild(EMULATOR);
+  try {
+    console.log(`write→event latency, each device writing 1 reading/s for ${args.seconds} s and streaming its own path:`);
+    for (const count of args.devices!.split(",").map(Number)) await devicesRun(emulator, count, Number(args.seconds));
+  } finally {
+    emulator.stop();
+  }
 }
