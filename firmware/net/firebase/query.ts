@@ -57,6 +57,14 @@ export class Query {
     this.#checkValue(value, "equalTo");
     return new Query({ ...this.#state, equal: { value, key } });
   }
+  /**
+   * Strings that start with `prefix`: the usual `startAt(prefix).endAt(prefix + "\uf8ff")` idiom. Like that idiom it
+   * misses strings whose next character is above U+F8FF (CJK compatibility ideographs, some symbols).
+   */
+  startsWith(prefix: string): Query {
+    if (typeof prefix !== "string" || prefix === "") throw new UsageError("BAD_QUERY", "startsWith needs a non-empty string prefix");
+    return this.startAt(prefix).endAt(`${prefix}\uf8ff`);
+  }
   limitToFirst(count: number): Query {
     return this.#limit(true, count);
   }

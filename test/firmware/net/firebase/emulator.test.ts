@@ -128,6 +128,7 @@ describe.skipIf(!start)("RTDB and Auth clients against the local emulator", () =
     await db.set("open/people", { p1: { name: "abby" }, p2: { name: "abe" }, p3: { name: "ac" }, p4: { name: "ab" }, p5: { name: "Abe" } });
     const found = await db.query("open/people", query().orderByChild("name").startAt("ab").endAt("ab\uf8ff"));
     expect(found.map(([k]) => k)).toEqual(["p4", "p1", "p2"]);
+    expect(await db.query("open/people", query().orderByChild("name").startsWith("ab"))).toEqual(found);
   });
 
   it("signs in, is refused by rules without auth, and maps Auth errors", async () => {

@@ -97,6 +97,8 @@ describe("Query", () => {
     expect(keys(query().orderByChild("height").startAt(0.6, "m"))).toEqual(["pterodactyl", "lambeosaurus", "triceratops", "stegosaurus", "bruhathkayosaurus"]);
     expect(keys(query().orderByKey().startAt("l").endAt("l\uf8ff"))).toEqual(["lambeosaurus", "linhenykus"]);
     expect(keys(query().orderByChild("name").startAt("li").endAt("li\uf8ff"))).toEqual(["linhenykus"]);
+    expect(keys(query().orderByChild("name").startsWith("l"))).toEqual(["lambeosaurus", "linhenykus"]);
+    expect(query().orderByValue().startsWith("ab").toParams()).toEqual({ orderBy: '"$value"', startAt: '"ab"', endAt: '"ab\uf8ff"' });
   });
 
   it("refuses queries the server would reject, with the fix", () => {
