@@ -1,0 +1,92 @@
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { UsageError } from "../../firmware/core/errors.ts";
+import { partControls } from "../lab/controls.ts";
+import { LabServer } from "../lab/server.ts";
+import { describeConfig, loadLaptopConfig } from "../runtime/laptop-config.ts";
+import { VirtualDevice, type Engine } from "../runtime/virtual-device.ts";
+import { FileStorage } from "../platform/file-storage.ts";
+
+const USAGE = `usage: esplab lab [--port N] [--engine xs|node] [--app NAME] [--config FILE]
+
+Runs the firmware on the virtual board with the local cloud and serves the lab page on 127.0.0.1.
+  --port N        the page's port (default 8080; 0 picks a free one)
+  --engine E      xs (default): the firmware runs in Moddable's XS engine, as on the ESP32, and reloads when you
+                  edit firmware/; node: runs in Node
+  --app NAME      which firmware app to run (overrides the config's "app")
+  --config FILE   settings file (default ./esplab.config.json; ESPLAB_<KEY> variables override it)`;
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: "string", default: "8080" },
+      engine: { type: "string", default: "xs" },
+      app: { type: "string" },
+      config: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.engine !== "xs" && values.engine !== "node") throw new UsageError("ENGINE", `--engine must be xs or node, got "${values.engine}"`);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("PORT", `--port must be 0–65535, got "${values.port}"`);
+
+  const config = loadLaptopConfig({ file: values.config });
+  if (values.app) config.app = values.app;
+  const storage = new FileStorage(path.join(ROOT, ".esplab", "lab-storage.json"));
+  const device = new VirtualDevice({ config, engine: values.engine as Engine, storage });
+  const server = new LabServer({
+    device: () => device,
+    controls: partControls(() => device, () => device.restart()),
+  });
+
+  console.log("esplab lab");
+  for (const line of describeConfig(config)) console.log(`  ${line}`);
+  await device.start();
+  const url = await server.listen(port);
+  device.serial.listen((line) => console.log(`serial  ${line.text}`));
+  console.log(`\n  Lab page:  ${url}\n\nCtrl-C stops everything.`);
+
+  const stopWatching = device.engine === "xs" ? watchFirmware(async () => {
+    console.log("firmware changed: rebuilding and resetting the board…");
+    try {
+      await device.restart();
+    } catch (error) {
+      console.error(`the firmware did not start: ${(error as Error).message}`);
+    }
+  }) : () => undefined;
+
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  console.log("\nstopping…");
+  stopWatching();
+  await server.close();
+  await device.stop();
+  return 0;
+}
+
+/** Calls `onChange` (debounced) when a firmware source changes. */
+function watchFirmware(onChange: () => Promise<void>): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let running = Promise.resolve();
+  const watcher = fs.watch(path.join(ROOT, "firmware"), { recursive: true }, (_event, file) => {
+    if (!file || !file.endsWith(".ts")) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      running = running.then(onChange);
+    }, 300);
+  });
+  return () => {
+    clearTimeout(timer);
+    watcher.close();
+  };
+}

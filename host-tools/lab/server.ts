@@ -1,0 +1,188 @@
+import fs from "node:fs";
+import http from "node:http";
+import { createRequire } from "node:module";
+import path from "node:path";
+import type { AddressInfo } from "node:net";
+import type { VirtualDevice } from "../runtime/virtual-device.ts";
+
+/** Something the lab shows besides the board: the database tree, the MQTT log, readings. */
+export interface LabFeed {
+  name: string;
+  /** The current state, sent when a page connects. */
+  snapshot(): unknown;
+  /** Calls `send` with each update; returns a function that stops. */
+  subscribe(send: (data: unknown) => void): () => void;
+}
+
+export interface LabControls {
+  /** Presses, releases or taps a key on the keypad part. */
+  key(key: string, action: "press" | "release" | "tap"): void;
+  /** Sets what the IR sensors see. */
+  ir(setting: { distanceCm?: number; obstacle?: boolean }): void;
+  reset(): Promise<void>;
+}
+
+const PAGE_DIR = path.join(import.meta.dirname, "page");
+const STATIC: Record<string, { file: string; type: string }> = {
+  "/": { file: path.join(PAGE_DIR, "index.html"), type: "text/html; charset=utf-8" },
+  "/lab.js": { file: path.join(PAGE_DIR, "lab.js"), type: "text/javascript; charset=utf-8" },
+  "/lab.css": { file: path.join(PAGE_DIR, "lab.css"), type: "text/css; charset=utf-8" },
+  "/wokwi-elements.js": {
+    file: createRequire(import.meta.url).resolve("@wokwi/elements/dist/wokwi-elements.bundle.min.js"),
+    type: "text/javascript; charset=utf-8",
+  },
+};
+
+/**
+ * The lab's web server: the page, a Server-Sent-Events stream of everything that changes (parts, serial console,
+ * board diagnostics, feeds), and a small JSON API for the page's controls. Binds to 127.0.0.1 only.
+ */
+export class LabServer {
+  readonly #device: () => VirtualDevice;
+  readonly #controls: LabControls;
+  readonly #feeds: LabFeed[];
+  readonly #server: http.Server;
+  readonly #clients = new Set<http.ServerResponse>();
+  #partsJson = "";
+  #poll: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void)[] = [];
+  #deviceUnsubscribe: (() => void)[] = [];
+
+  constructor(options: { device: () => VirtualDevice; controls: LabControls; feeds?: LabFeed[] }) {
+    this.#device = options.device;
+    this.#controls = options.controls;
+    this.#feeds = options.feeds ?? [];
+    this.#server = http.createServer((request, response) => {
+      this.#route(request, response).catch((error: Error) => {
+        if (!response.headersSent) this.#json(response, 500, { error: error.message });
+        else response.end();
+      });
+    });
+  }
+
+  async listen(port = 0, host = "127.0.0.1"): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(port, host, resolve);
+    });
+    this.#poll = setInterval(() => this.#sendPartsIfChanged(), 50);
+    for (const feed of this.#feeds) this.#unsubscribe.push(feed.subscribe((data) => this.#broadcast(feed.name, data)));
+    this.attachDevice();
+    const address = this.#server.address() as AddressInfo;
+    return `http://${host}:${address.port}/`;
+  }
+
+  /** Follows the current device's serial console and diagnostics (call again after the device is replaced). */
+  attachDevice(): void {
+    for (const stop of this.#deviceUnsubscribe.splice(0)) stop();
+    const device = this.#device();
+    this.#deviceUnsubscribe.push(device.serial.listen((line) => this.#broadcast("serial", line)));
+    this.#deviceUnsubscribe.push(device.board.diagnostics.listen((entry) => this.#broadcast("diagnostic", entry)));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#poll);
+    for (const stop of [...this.#unsubscribe, ...this.#deviceUnsubscribe]) stop();
+    for (const client of this.#clients) client.end();
+    this.#clients.clear();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #parts(): Record<string, unknown> {
+    const parts: Record<string, unknown> = {};
+    for (const part of this.#device().board.parts) parts[part.id] = { type: part.type, ...(part.snapshot() as object) };
+    return parts;
+  }
+
+  #sendPartsIfChanged(): void {
+    if (this.#clients.size === 0) return;
+    const json = JSON.stringify(this.#parts());
+    if (json === this.#partsJson) return;
+    this.#partsJson = json;
+    this.#broadcastRaw("parts", json);
+  }
+
+  #broadcast(event: string, data: unknown): void {
+    this.#broadcastRaw(event, JSON.stringify(data));
+  }
+
+  #broadcastRaw(event: string, json: string): void {
+    for (const client of this.#clients) client.write(`event: ${event}\ndata: ${json}\n\n`);
+  }
+
+  async #route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://lab");
+    const asset = STATIC[url.pathname];
+    if (request.method === "GET" && asset) {
+      response.writeHead(200, { "content-type": asset.type, "cache-control": "no-store" });
+      fs.createReadStream(asset.file).pipe(response);
+      return;
+    }
+    if (request.method === "GET" && url.pathname === "/api/state") {
+      const device = this.#device();
+      const feeds: Record<string, unknown> = {};
+      for (const feed of this.#feeds) feeds[feed.name] = feed.snapshot();
+      this.#json(response, 200, {
+        parts: this.#parts(),
+        serial: device.serial.lines.slice(-200),
+        diagnostics: device.board.diagnostics.entries.slice(-50),
+        engine: device.engine,
+        feeds,
+      });
+      return;
+    }
+    if (request.method === "GET" && url.pathname === "/api/events") {
+      response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+      response.write(": esplab lab\n\n");
+      this.#clients.add(response);
+      this.#partsJson = "";
+      request.on("close", () => this.#clients.delete(response));
+      return;
+    }
+    if (request.method === "POST" && url.pathname.startsWith("/api/")) {
+      const body = await readJson(request);
+      if (body === undefined) return this.#json(response, 400, { error: "the request body must be JSON" });
+      switch (url.pathname) {
+        case "/api/keypad": {
+          const { key, action = "tap" } = body as { key?: unknown; action?: unknown };
+          if (typeof key !== "string" || !["press", "release", "tap"].includes(String(action))) {
+            return this.#json(response, 400, { error: 'send {"key": "5", "action": "press" | "release" | "tap"}' });
+          }
+          this.#controls.key(key, action as "press");
+          return this.#json(response, 200, { ok: true });
+        }
+        case "/api/ir": {
+          const { distanceCm, obstacle } = body as { distanceCm?: unknown; obstacle?: unknown };
+          if ((distanceCm !== undefined && typeof distanceCm !== "number") || (obstacle !== undefined && typeof obstacle !== "boolean")) {
+            return this.#json(response, 400, { error: 'send {"distanceCm": 25} and/or {"obstacle": true}' });
+          }
+          this.#controls.ir({ distanceCm, obstacle });
+          return this.#json(response, 200, { ok: true });
+        }
+        case "/api/reset":
+          await this.#controls.reset();
+          return this.#json(response, 200, { ok: true });
+      }
+    }
+    this.#json(response, 404, { error: `no ${request.method} ${url.pathname} here` });
+  }
+
+  #json(response: http.ServerResponse, status: number, body: unknown): void {
+    response.writeHead(status, { "content-type": "application/json" });
+    response.end(JSON.stringify(body));
+  }
+}
+
+async function readJson(request: http.IncomingMessage): Promise<unknown> {
+  let text = "";
+  for await (const chunk of request) {
+    text += chunk;
+    if (text.length > 65536) return undefined;
+  }
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch {
+    return undefined;
+  }
+}

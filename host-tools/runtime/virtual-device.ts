@@ -1,0 +1,98 @@
+import fs from "node:fs";
+import "../../firmware/apps/all.ts";
+import type { FlatConfig } from "../../firmware/apps/config.ts";
+import { startFirmware, type App } from "../../firmware/apps/index.ts";
+import type { Clock } from "../../firmware/ports/clock.ts";
+import type { Platform } from "../../firmware/ports/index.ts";
+import type { Storage } from "../../firmware/ports/storage.ts";
+import type { Transport } from "../../firmware/ports/transport.ts";
+import { LAB_WIRING, VirtualBoard, wireBoard, type BoardDescription } from "../board/index.ts";
+import { buildFirmwareBundle } from "../build/firmware-bundle.ts";
+import { MemoryStorage } from "../platform/file-storage.ts";
+import { NodeTransport } from "../platform/node-transport.ts";
+import { SystemClock } from "../platform/system-clock.ts";
+import { XsHost } from "../xs/xs-host.ts";
+import { SerialLog } from "./serial-log.ts";
+
+/** Which JavaScript engine runs the firmware: Node (in this process) or Moddable's XS (the device's engine). */
+export type Engine = "node" | "xs";
+
+export interface VirtualDeviceOptions {
+  config: FlatConfig;
+  engine?: Engine;
+  wiring?: BoardDescription;
+  clock?: Clock;
+  storage?: Storage;
+  transport?: Transport;
+  seed?: number;
+}
+
+/**
+ * An ESP32 that exists only on the laptop: the virtual board with its parts, the firmware running on it (in Node or in
+ * the XS engine), the laptop's network and storage, and a serial console. Stopping and starting it is a reset: the
+ * parts keep their state (an LCD keeps its text until the firmware clears it), the firmware starts over.
+ */
+export class VirtualDevice {
+  readonly board: VirtualBoard;
+  readonly serial: SerialLog;
+  readonly engine: Engine;
+  readonly platform: Platform;
+  config: FlatConfig;
+  #app: App | undefined;
+  #xs: XsHost | undefined;
+
+  constructor(options: VirtualDeviceOptions) {
+    const clock = options.clock ?? new SystemClock();
+    this.engine = options.engine ?? "node";
+    this.config = options.config;
+    this.board = new VirtualBoard({ clock, seed: options.seed });
+    wireBoard(this.board, options.wiring ?? LAB_WIRING);
+    this.serial = new SerialLog(() => clock.now());
+    this.platform = {
+      io: this.board.io,
+      clock,
+      transport: options.transport ?? new NodeTransport(),
+      storage: options.storage ?? new MemoryStorage(),
+      log: this.serial.write,
+    };
+  }
+
+  /** Starts the firmware; with the XS engine, builds the bundle first unless one is given. */
+  async start(bundleFile?: string): Promise<void> {
+    if (this.engine === "node") {
+      this.#app = startFirmware(this.platform, this.config);
+      return;
+    }
+    const bundle = fs.readFileSync(bundleFile ?? (await buildFirmwareBundle("xs")), "utf8");
+    this.#xs = new XsHost(this.platform, { onOutput: (line) => this.serial.write(`[xs] ${line}`) });
+    await this.#xs.start(bundle, this.config);
+  }
+
+  /** Stops the firmware: timers, sockets and pins are released. */
+  async stop(): Promise<void> {
+    this.#app?.stop();
+    this.#app = undefined;
+    if (this.#xs) {
+      await this.#xs.evaluate("__esplab.stop()").catch(() => undefined);
+      await this.#xs.close();
+      this.#xs = undefined;
+    }
+  }
+
+  /** Resets the board's firmware, as pressing EN does. */
+  async restart(bundleFile?: string): Promise<void> {
+    await this.stop();
+    this.serial.write("--- reset ---");
+    await this.start(bundleFile);
+  }
+
+  /** With the XS engine: waits until the firmware has handled everything queued for it; rethrows its failures. */
+  async idle(): Promise<void> {
+    await this.#xs?.idle();
+  }
+
+  /** XS meters of the last evaluation (compute units and heap), with the XS engine. */
+  get meters() {
+    return this.#xs?.lastMeters;
+  }
+}

@@ -1,0 +1,152 @@
+import { LineCounter, parseDocument, isMap, isSeq, type Node } from "yaml";
+import { UsageError } from "../../firmware/core/errors.ts";
+import type { FlatConfig } from "../../firmware/apps/config.ts";
+
+/**
+ * A scenario file: YAML that drives the virtual board and checks what it does, like a student or an examiner would.
+ *
+ *   name: Assignment 2 — the password opens the way
+ *   app: assignment2                # optional: the firmware app to run
+ *   config: { ir_kind: distance }   # optional: more settings
+ *   steps:
+ *     - expect: { lcd: "Password" }            # the LCD shows this text (on any line) within 5 s
+ *     - press: "1234#"                         # taps these keys, one after another
+ *     - set: { distance: 25 }                  # the Sharp sensor sees 25 cm (also: obstacle: true|false)
+ *     - expect: { servo: 45, tolerance: 3, within: 10s }
+ *     - expect: { db: /readings/Device001, exists: true }
+ *     - expect: { db: /devices/Device001/angle, equals: 45 }
+ *     - expect: { mqtt: sensor/Device001, contains: '"seq"' }
+ *     - expect: { serial: "signed in" }
+ *     - wait: 2s
+ */
+export type Step =
+  | { kind: "press"; keys: string[]; line: number }
+  | { kind: "set"; distanceCm?: number; obstacle?: boolean; line: number }
+  | { kind: "wait"; ms: number; line: number }
+  | { kind: "expect-lcd"; text: string; row?: number; withinMs: number; line: number }
+  | { kind: "expect-servo"; angle: number; tolerance: number; withinMs: number; line: number }
+  | { kind: "expect-db"; path: string; exists?: boolean; equals?: unknown; withinMs: number; line: number }
+  | { kind: "expect-mqtt"; topic: string; contains?: string; withinMs: number; line: number }
+  | { kind: "expect-serial"; text: string; withinMs: number; line: number };
+
+export interface Scenario {
+  name: string;
+  file: string;
+  config: FlatConfig;
+  steps: Step[];
+}
+
+export class ScenarioError extends UsageError {}
+
+const DEFAULT_WITHIN_MS = 5000;
+const KEYS = new Set("123A456B789C*0#D".split(""));
+
+export function parseScenario(text: string, file: string): Scenario {
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 0);
+  const fail = (line: number, message: string): never => {
+    throw new ScenarioError("SCENARIO", `${file}${line ? ` line ${line}` : ""}: ${message}`);
+  };
+  if (document.errors.length) {
+    const error = document.errors[0]!;
+    fail(error.linePos?.[0].line ?? 0, `not valid YAML: ${error.message.split("\n")[0]}`);
+  }
+  const root = document.contents;
+  if (!isMap(root)) return fail(1, "a scenario is a YAML mapping with name, steps and optionally app and config");
+  const data = document.toJS() as Record<string, unknown>;
+  for (const key of Object.keys(data)) {
+    if (!["name", "app", "config", "steps"].includes(key)) fail(lineOf(root.get(key, true) as Node), `unknown key "${key}" (use name, app, config, steps)`);
+  }
+  const config: FlatConfig = {};
+  if (data.config !== undefined) {
+    if (!data.config || typeof data.config !== "object" || Array.isArray(data.config)) fail(lineOf(root.get("config", true) as Node), "config must be a mapping of setting: value");
+    for (const [key, value] of Object.entries(data.config as object)) {
+      if (!["string", "number", "boolean"].includes(typeof value)) fail(lineOf(root.get("config", true) as Node), `config.${key} must be a string, number or boolean`);
+      config[key] = value as string;
+    }
+  }
+  if (data.app !== undefined) config.app = String(data.app);
+  const stepsNode = root.get("steps", true);
+  if (!isSeq(stepsNode) || stepsNode.items.length === 0) return fail(lineOf(stepsNode as Node), "steps must be a list with at least one step");
+  const steps = (stepsNode.items as Node[]).map((node) => parseStep(node, lineOf(node), fail));
+  return { name: String(data.name ?? file), file, config, steps };
+}
+
+function parseStep(node: Node, line: number, fail: (line: number, message: string) => never): Step {
+  const step = (node as { toJSON(): unknown }).toJSON() as Record<string, unknown>;
+  if (!step || typeof step !== "object" || Array.isArray(step) || Object.keys(step).length !== 1) {
+    fail(line, "each step is one of: press, set, wait, expect");
+  }
+  const [kind, value] = Object.entries(step)[0]!;
+  switch (kind) {
+    case "press": {
+      const keys = [...String(value)];
+      const bad = keys.find((key) => !KEYS.has(key));
+      if (bad !== undefined || keys.length === 0) fail(line, `press takes keypad keys 0–9, A–D, * and #, got "${String(value)}"`);
+      return { kind: "press", keys, line };
+    }
+    case "set": {
+      const setting = value as Record<string, unknown>;
+      if (!setting || typeof setting !== "object") fail(line, "set takes { distance: <cm> } and/or { obstacle: true|false }");
+      const distance = setting.distance;
+      const obstacle = setting.obstacle;
+      if (distance !== undefined && (typeof distance !== "number" || distance < 0 || distance > 500)) fail(line, "set distance is in centimetres, 0–500");
+      if (obstacle !== undefined && typeof obstacle !== "boolean") fail(line, "set obstacle is true or false");
+      if (distance === undefined && obstacle === undefined) fail(line, "set takes distance and/or obstacle");
+      for (const key of Object.keys(setting)) if (key !== "distance" && key !== "obstacle") fail(line, `set has no "${key}" (use distance, obstacle)`);
+      return { kind: "set", distanceCm: distance as number | undefined, obstacle: obstacle as boolean | undefined, line };
+    }
+    case "wait":
+      return { kind: "wait", ms: duration(value, line, fail), line };
+    case "expect":
+      return parseExpect(value, line, fail);
+    default:
+      return fail(line, `unknown step "${kind}" (use press, set, wait, expect)`);
+  }
+}
+
+function parseExpect(value: unknown, line: number, fail: (line: number, message: string) => never): Step {
+  if (!value || typeof value !== "object") fail(line, "expect takes a mapping, e.g. { lcd: \"Password\" }");
+  const spec = value as Record<string, unknown>;
+  const withinMs = spec.within === undefined ? DEFAULT_WITHIN_MS : duration(spec.within, line, fail);
+  const allow = (...keys: string[]) => {
+    for (const key of Object.keys(spec)) if (!keys.includes(key) && key !== "within") fail(line, `expect has no "${key}" here (use ${keys.join(", ")}, within)`);
+  };
+  if ("lcd" in spec) {
+    allow("lcd", "line");
+    const row = spec.line;
+    if (row !== undefined && row !== 1 && row !== 2) fail(line, "expect lcd line is 1 or 2");
+    return { kind: "expect-lcd", text: String(spec.lcd), row: row === undefined ? undefined : (row as number) - 1, withinMs, line };
+  }
+  if ("servo" in spec) {
+    allow("servo", "tolerance");
+    if (typeof spec.servo !== "number" || spec.servo < 0 || spec.servo > 180) fail(line, "expect servo is an angle in degrees, 0–180");
+    const tolerance = spec.tolerance ?? 2;
+    if (typeof tolerance !== "number" || tolerance < 0) fail(line, "expect tolerance is degrees, ≥ 0");
+    return { kind: "expect-servo", angle: spec.servo as number, tolerance: tolerance as number, withinMs, line };
+  }
+  if ("db" in spec) {
+    allow("db", "exists", "equals");
+    const path = String(spec.db);
+    if (!path.startsWith("/")) fail(line, `expect db takes a database path starting with "/", got "${path}"`);
+    if (spec.exists !== undefined && typeof spec.exists !== "boolean") fail(line, "expect exists is true or false");
+    return { kind: "expect-db", path, exists: spec.exists as boolean | undefined, equals: spec.equals, withinMs, line };
+  }
+  if ("mqtt" in spec) {
+    allow("mqtt", "contains");
+    return { kind: "expect-mqtt", topic: String(spec.mqtt), contains: spec.contains === undefined ? undefined : String(spec.contains), withinMs, line };
+  }
+  if ("serial" in spec) {
+    allow("serial");
+    return { kind: "expect-serial", text: String(spec.serial), withinMs, line };
+  }
+  return fail(line, "expect needs one of lcd, servo, db, mqtt, serial");
+}
+
+function duration(value: unknown, line: number, fail: (line: number, message: string) => never): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(String(value).trim());
+  if (!match) return fail(line, `"${String(value)}" is not a duration (write 500ms, 2s or 1m)`);
+  const amount = Number(match[1]);
+  return match[2] === "ms" ? amount : match[2] === "m" ? amount * 60_000 : amount * 1000;
+}

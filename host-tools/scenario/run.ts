@@ -1,0 +1,191 @@
+import { isDeepStrictEqual } from "node:util";
+import type { VirtualDevice } from "../runtime/virtual-device.ts";
+import type { Scenario, Step } from "./parse.ts";
+
+/** What a scenario can look at besides the board: the local cloud. */
+export interface ScenarioWorld {
+  device: VirtualDevice;
+  /** Reads a database path as an administrator (undefined when the scenario has no database). */
+  readDatabase?(path: string): Promise<unknown>;
+  /** Messages the broker has seen, oldest first. */
+  mqttMessages?(): { topic: string; payload: string }[];
+}
+
+export interface StepResult {
+  step: Step;
+  ok: boolean;
+  ms: number;
+  message: string;
+}
+
+export interface ScenarioResult {
+  passed: boolean;
+  results: StepResult[];
+}
+
+const POLL_MS = 25;
+const KEY_HOLD_MS = 120;
+const KEY_GAP_MS = 120;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface LcdView {
+  lines?: string[];
+}
+interface ServoView {
+  angle?: number;
+  stalled?: boolean;
+}
+
+/** Runs the steps in order against a started device; stops at the first failing step. */
+export async function runScenario(
+  scenario: Scenario,
+  world: ScenarioWorld,
+  onStep?: (result: StepResult) => void,
+): Promise<ScenarioResult> {
+  const results: StepResult[] = [];
+  for (const step of scenario.steps) {
+    const started = performance.now();
+    let outcome: { ok: boolean; message: string };
+    try {
+      outcome = await runStep(step, world);
+    } catch (error) {
+      outcome = { ok: false, message: (error as Error).message };
+    }
+    const result = { step, ...outcome, ms: performance.now() - started };
+    results.push(result);
+    onStep?.(result);
+    if (!result.ok) return { passed: false, results };
+  }
+  return { passed: true, results };
+}
+
+async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean; message: string }> {
+  const { device } = world;
+  const parts = (type: string) => device.board.parts.filter((part) => part.type === type);
+  switch (step.kind) {
+    case "press": {
+      const keypad = parts("keypad-4x4")[0] as unknown as { press(k: string): void; release(k: string): void } | undefined;
+      if (!keypad) return { ok: false, message: "the board has no keypad" };
+      for (const key of step.keys) {
+        keypad.press(key);
+        await sleep(KEY_HOLD_MS);
+        keypad.release(key);
+        await sleep(KEY_GAP_MS);
+      }
+      return { ok: true, message: `pressed ${step.keys.join("")}` };
+    }
+    case "set": {
+      if (step.distanceCm !== undefined) {
+        for (const part of [...parts("ir-gp2y0a21"), ...parts("ir-obstacle")]) {
+          (part as unknown as { setDistanceCm(cm: number): void }).setDistanceCm(step.distanceCm);
+        }
+      }
+      if (step.obstacle !== undefined) {
+        for (const part of parts("ir-obstacle")) (part as unknown as { setObstacle(b: boolean): void }).setObstacle(step.obstacle);
+      }
+      return { ok: true, message: `set ${step.distanceCm !== undefined ? `distance ${step.distanceCm} cm ` : ""}${step.obstacle !== undefined ? `obstacle ${step.obstacle}` : ""}`.trim() };
+    }
+    case "wait":
+      await sleep(step.ms);
+      return { ok: true, message: `waited ${step.ms} ms` };
+    case "expect-lcd": {
+      const lcd = () => (parts("lcd1602-i2c")[0]?.snapshot() as LcdView | undefined)?.lines ?? [];
+      const where = step.row === undefined ? "" : ` on line ${step.row + 1}`;
+      return poll(world, step.withinMs, () => {
+        const lines = lcd();
+        const ok = step.row === undefined ? lines.some((line) => line.includes(step.text)) : (lines[step.row] ?? "").includes(step.text);
+        return {
+          ok,
+          message: ok
+            ? `LCD shows "${step.text}"${where}`
+            : `expected the LCD to show "${step.text}"${where} within ${seconds(step.withinMs)}; it shows:\n${lines.map((l) => `      |${l}|`).join("\n")}`,
+        };
+      });
+    }
+    case "expect-servo":
+      return poll(world, step.withinMs, () => {
+        const servo = parts("servo-sg90")[0]?.snapshot() as ServoView | undefined;
+        const angle = servo?.angle;
+        const ok = typeof angle === "number" && Math.abs(angle - step.angle) <= step.tolerance;
+        return {
+          ok,
+          message: ok
+            ? `servo at ${angle!.toFixed(1)}°`
+            : `expected the servo at ${step.angle}° ± ${step.tolerance}° within ${seconds(step.withinMs)}; it is at ${typeof angle === "number" ? `${angle.toFixed(1)}°` : "no angle (no signal)"}${servo?.stalled ? ", stalled at its end stop" : ""}`,
+        };
+      });
+    case "expect-db": {
+      const read = world.readDatabase;
+      if (!read) return { ok: false, message: "this scenario run has no database (start it with the local cloud)" };
+      return pollAsync(world, step.withinMs, async () => {
+        const value = await read(step.path);
+        const exists = value !== null && value !== undefined;
+        let ok = true;
+        if (step.exists !== undefined) ok &&= exists === step.exists;
+        if (step.equals !== undefined) ok &&= isDeepStrictEqual(value, step.equals);
+        if (step.exists === undefined && step.equals === undefined) ok = exists;
+        const shown = JSON.stringify(value)?.slice(0, 300) ?? "null";
+        return {
+          ok,
+          message: ok
+            ? `database ${step.path} = ${shown}`
+            : `expected database ${step.path} ${step.equals !== undefined ? `to equal ${JSON.stringify(step.equals)}` : step.exists === false ? "to be empty" : "to exist"} within ${seconds(step.withinMs)}; it holds ${shown}`,
+        };
+      });
+    }
+    case "expect-mqtt": {
+      const messages = world.mqttMessages;
+      if (!messages) return { ok: false, message: "this scenario run has no MQTT broker (start it with the local cloud)" };
+      return poll(world, step.withinMs, () => {
+        const seen = messages().filter((m) => topicMatches(step.topic, m.topic));
+        const match = seen.find((m) => step.contains === undefined || m.payload.includes(step.contains));
+        return {
+          ok: !!match,
+          message: match
+            ? `MQTT ${match.topic} ${match.payload.slice(0, 200)}`
+            : `expected an MQTT message on ${step.topic}${step.contains ? ` containing ${step.contains}` : ""} within ${seconds(step.withinMs)}; ` +
+              (seen.length ? `last on that topic: ${seen.at(-1)!.payload.slice(0, 200)}` : "none arrived on that topic"),
+        };
+      });
+    }
+    case "expect-serial":
+      return poll(world, step.withinMs, () => {
+        const found = device.serial.find(step.text);
+        const tail = device.serial.lines.slice(-5).map((l) => `      ${l.text}`).join("\n");
+        return {
+          ok: found.length > 0,
+          message: found.length ? `serial: ${found[0]!.text}` : `expected "${step.text}" on the serial console within ${seconds(step.withinMs)}; last lines:\n${tail}`,
+        };
+      });
+  }
+}
+
+async function poll(world: ScenarioWorld, withinMs: number, check: () => { ok: boolean; message: string }) {
+  return pollAsync(world, withinMs, async () => check());
+}
+
+async function pollAsync(world: ScenarioWorld, withinMs: number, check: () => Promise<{ ok: boolean; message: string }>) {
+  const deadline = performance.now() + withinMs;
+  for (;;) {
+    await world.device.idle();
+    const outcome = await check();
+    if (outcome.ok || performance.now() >= deadline) return outcome;
+    await sleep(POLL_MS);
+  }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** MQTT filter matching (+ one level, # the rest). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true;
+    if (i >= t.length || (f[i] !== "+" && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
+}

@@ -1,0 +1,78 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { parseScenario, ScenarioError } from "../../../host-tools/scenario/parse.ts";
+import { topicMatches } from "../../../host-tools/scenario/run.ts";
+
+describe("scenario files", () => {
+  it("reads every kind of step with its line number and defaults", () => {
+    const scenario = parseScenario(
+      [
+        "name: demo",
+        "app: assignment2",
+        "config: { ir_kind: distance }",
+        "steps:",
+        '  - expect: { lcd: "Password" }',
+        '  - press: "12#"',
+        "  - set: { distance: 25, obstacle: true }",
+        "  - expect: { lcd: 25 cm, line: 2, within: 10s }",
+        "  - expect: { servo: 45 }",
+        "  - expect: { db: /readings/Device001, exists: true }",
+        "  - expect: { db: /devices/Device001/angle, equals: 45 }",
+        "  - expect: { mqtt: sensor/+, contains: '\"seq\"' }",
+        "  - expect: { serial: signed in, within: 1500ms }",
+        "  - wait: 2s",
+      ].join("\n"),
+      "demo.yaml",
+    );
+    expect(scenario.name).toBe("demo");
+    expect(scenario.config).toEqual({ ir_kind: "distance", app: "assignment2" });
+    expect(scenario.steps).toEqual([
+      { kind: "expect-lcd", text: "Password", row: undefined, withinMs: 5000, line: 5 },
+      { kind: "press", keys: ["1", "2", "#"], line: 6 },
+      { kind: "set", distanceCm: 25, obstacle: true, line: 7 },
+      { kind: "expect-lcd", text: "25 cm", row: 1, withinMs: 10_000, line: 8 },
+      { kind: "expect-servo", angle: 45, tolerance: 2, withinMs: 5000, line: 9 },
+      { kind: "expect-db", path: "/readings/Device001", exists: true, equals: undefined, withinMs: 5000, line: 10 },
+      { kind: "expect-db", path: "/devices/Device001/angle", exists: undefined, equals: 45, withinMs: 5000, line: 11 },
+      { kind: "expect-mqtt", topic: "sensor/+", contains: '"seq"', withinMs: 5000, line: 12 },
+      { kind: "expect-serial", text: "signed in", withinMs: 1500, line: 13 },
+      { kind: "wait", ms: 2000, line: 14 },
+    ]);
+  });
+
+  it.each([
+    ["steps:\n  - press: 12X", /line 2: press takes keypad keys/],
+    ["steps:\n  - jump: 3", /line 2: unknown step "jump"/],
+    ["steps:\n  - expect: { lcd: hi, colour: red }", /line 2: expect has no "colour"/],
+    ["steps:\n  - expect: { servo: 200 }", /line 2: expect servo is an angle in degrees, 0–180/],
+    ["steps:\n  - expect: { db: readings }", /starting with "\/"/],
+    ["steps:\n  - wait: soon", /line 2: "soon" is not a duration/],
+    ["steps:\n  - set: { speed: 3 }", /set takes distance and\/or obstacle|set has no "speed"/],
+    ["name: x", /steps must be a list/],
+    ["steps: [", /not valid YAML/],
+    ["colour: red\nsteps:\n  - wait: 1s", /line 1: unknown key "colour"/],
+  ])("explains %j", (text, message) => {
+    expect(() => parseScenario(text, "bad.yaml")).toThrow(message);
+  });
+
+  it("never fails on any text with anything but a ScenarioError", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (text) => {
+        try {
+          parseScenario(text, "random.yaml");
+        } catch (error) {
+          if (!(error instanceof ScenarioError)) throw error;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("matches MQTT topic filters", () => {
+    expect(topicMatches("sensor/#", "sensor/Device001")).toBe(true);
+    expect(topicMatches("sensor/+", "sensor/Device001")).toBe(true);
+    expect(topicMatches("sensor/+", "sensor/a/b")).toBe(false);
+    expect(topicMatches("cmd/+/servo", "cmd/Device001/servo")).toBe(true);
+    expect(topicMatches("sensor/Device001", "sensor/Device002")).toBe(false);
+  });
+});
