@@ -55,16 +55,17 @@ export interface WiringReport {
 export function checkDescription(description: BoardDescription): WiringReport {
   const errors: string[] = [];
   const warnings: string[] = [];
-  const owners = new Map<number, string>();
+  const owners = new Map<number, { who: string; how: PinUse }>();
   const use = (pin: number, who: string, how: PinUse) => {
     const problem = pinProblem(pin, how);
     if (problem) errors.push(`${who}: ${problem}`);
     const warning = pinWarning(pin, how);
     if (warning && !problem) warnings.push(`${who}: ${warning}`);
     const previous = owners.get(pin);
-    if (previous && !(previous.startsWith("I2C") && who.startsWith("I2C"))) {
-      errors.push(`${who}: GPIO${pin} is already used by ${previous} — each pin can serve one part; move one of them`);
-    } else owners.set(pin, who);
+    // I2C parts share the bus's two pins; every other pin serves one part.
+    if (previous && !(previous.how === "i2c" && how === "i2c")) {
+      errors.push(`${who}: GPIO${pin} is already used by ${previous.who} — each pin can serve one part; move one of them`);
+    } else if (!previous) owners.set(pin, { who, how });
   };
   if (description.i2c) {
     use(description.i2c.sda, "I2C SDA", "i2c");
