@@ -1,1 +1,3 @@
 // Every app, registered by importing it. One line per app.
+import "./board-check.ts";
+import "./assignment2.ts";

@@ -47,11 +47,12 @@ export async function run(args: string[]): Promise<number> {
     controls: partControls(() => device, () => device.restart()),
   });
 
-  console.log("esplab lab");
-  for (const line of describeConfig(config)) console.log(`  ${line}`);
+  console.log(`esplab lab — firmware on the virtual board in ${device.engine === "xs" ? "Moddable XS" : "Node"}`);
+  const settings = describeConfig(config);
+  console.log(settings.length ? settings.map((line) => `  ${line}`).join("\n") : "  (default settings: no esplab.config.json, no ESPLAB_* variables)");
+  device.serial.listen((line) => console.log(`serial  ${line.text}`));
   await device.start();
   const url = await server.listen(port);
-  device.serial.listen((line) => console.log(`serial  ${line.text}`));
   console.log(`\n  Lab page:  ${url}\n\nCtrl-C stops everything.`);
 
   const stopWatching = device.engine === "xs" ? watchFirmware(async () => {

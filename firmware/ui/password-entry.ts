@@ -1,0 +1,113 @@
+import type { Clock } from "../ports/clock.ts";
+import type { KeyEvents, TextDisplay } from "../apps/devices.ts";
+
+export interface PasswordEntryOptions {
+  display: TextDisplay;
+  keys: KeyEvents;
+  clock: Clock;
+  prompt?: string;
+  maxLength?: number;
+  /** Failures allowed before the first lockout; each later failure doubles it. */
+  freeAttempts?: number;
+  lockoutMs?: number;
+  maxLockoutMs?: number;
+}
+
+/**
+ * Password entry on the keypad with LCD feedback: digits show as "*", "*" deletes the last one, "#" submits.
+ * The caller checks the password and calls rejected() when it is wrong: the LCD says so, and after `freeAttempts`
+ * failures entry locks for a delay that doubles each time. The typed password exists only until it is handed over:
+ * never shown, logged or kept.
+ */
+export class PasswordEntry {
+  readonly #display: TextDisplay;
+  readonly #keys: KeyEvents;
+  readonly #clock: Clock;
+  readonly #prompt: string;
+  readonly #maxLength: number;
+  readonly #freeAttempts: number;
+  readonly #lockoutMs: number;
+  readonly #maxLockoutMs: number;
+  #failures = 0;
+  #lockedUntil = 0;
+
+  constructor(options: PasswordEntryOptions) {
+    this.#display = options.display;
+    this.#keys = options.keys;
+    this.#clock = options.clock;
+    this.#prompt = options.prompt ?? "Password:";
+    this.#maxLength = Math.min(options.maxLength ?? 16, options.display.columns);
+    this.#freeAttempts = options.freeAttempts ?? 3;
+    this.#lockoutMs = options.lockoutMs ?? 10_000;
+    this.#maxLockoutMs = options.maxLockoutMs ?? 300_000;
+  }
+
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Milliseconds of lockout left (0 when entry is open). */
+  get lockedForMs(): number {
+    return Math.max(0, this.#lockedUntil - this.#clock.now());
+  }
+
+  /** Waits out any lockout, then collects one password (resolved on "#"). */
+  async ask(): Promise<string> {
+    await this.#waitLockout();
+    return new Promise((resolve) => {
+      let typed = "";
+      const show = () => {
+        this.#line(0, this.#prompt);
+        this.#line(1, "*".repeat(typed.length));
+      };
+      show();
+      const stop = this.#keys.onKey((key) => {
+        if (key === "#") {
+          if (typed.length === 0) return;
+          stop();
+          const password = typed;
+          typed = "";
+          this.#line(1, "");
+          resolve(password);
+        } else if (key === "*") {
+          typed = typed.slice(0, -1);
+          show();
+        } else if (/^[0-9]$/.test(key) && typed.length < this.#maxLength) {
+          typed += key;
+          show();
+        }
+      });
+    });
+  }
+
+  /** The password was right: failures are forgotten. */
+  accepted(): void {
+    this.#failures = 0;
+    this.#lockedUntil = 0;
+  }
+
+  /** The password was wrong: say so, and lock entry after too many tries. */
+  rejected(): void {
+    this.#failures++;
+    const over = this.#failures - this.#freeAttempts;
+    if (over >= 0) {
+      const lockout = Math.min(this.#maxLockoutMs, this.#lockoutMs * 2 ** over);
+      this.#lockedUntil = this.#clock.now() + lockout;
+    }
+    this.#line(0, "Wrong password");
+    this.#line(1, over >= 0 ? `Locked ${Math.ceil(this.lockedForMs / 1000)} s` : `${this.#freeAttempts - this.#failures} tries left`);
+  }
+
+  async #waitLockout(): Promise<void> {
+    while (this.lockedForMs > 0) {
+      this.#line(0, "Too many tries");
+      this.#line(1, `Wait ${Math.ceil(this.lockedForMs / 1000)} s`);
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, Math.min(1000, this.lockedForMs)));
+    }
+  }
+
+  #line(row: number, text: string): void {
+    this.#display.setCursor(0, row);
+    this.#display.print(text.slice(0, this.#display.columns).padEnd(this.#display.columns, " "));
+  }
+}
