@@ -74,6 +74,7 @@ export class VirtualDevice {
     this.#app = undefined;
     if (this.#xs) {
       await this.#xs.evaluate("__esplab.stop()").catch(() => undefined);
+      await this.#xs.idle().catch(() => undefined);
       await this.#xs.close();
       this.#xs = undefined;
     }

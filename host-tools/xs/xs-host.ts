@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from "../../firmware/ports/clock.ts";
 import type { Platform } from "../../firmware/ports/index.ts";
 import type { Connection } from "../../firmware/ports/transport.ts";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
-import { XsnapWorker, type XsMeters } from "./xsnap-worker.ts";
+import { XsError, XsnapWorker, type XsMeters } from "./xsnap-worker.ts";
 
 type IOInstance = { read(arg?: number): unknown; write(value: unknown, stop?: boolean): void; close(): void; [key: string]: unknown };
 
@@ -61,10 +61,15 @@ export class XsHost {
   }
 
   #evaluate(code: string): Promise<XsMeters> {
-    const run = this.#pending.then(() => this.worker.evaluate(code));
+    const run = this.#pending.then(() => {
+      if (this.#closed) throw new XsError("XS_CLOSED", "the firmware was stopped");
+      return this.worker.evaluate(code);
+    });
     run.then(
       (meters) => (this.lastMeters = meters),
-      (error: Error) => (this.#failure ??= error),
+      (error: Error) => {
+        if (!this.#closed) this.#failure ??= error;
+      },
     );
     this.#pending = run.catch(() => undefined);
     return run;

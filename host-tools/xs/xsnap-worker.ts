@@ -39,6 +39,7 @@ export class XsnapWorker {
   #waiters: ((message: Buffer) => void)[] = [];
   #queue: Buffer[] = [];
   #exited: Error | undefined;
+  #closing = false;
   #busy: Promise<unknown> = Promise.resolve();
   #handler: CommandHandler;
   /** What the engine printed with `print()` or to stderr. */
@@ -85,7 +86,8 @@ export class XsnapWorker {
   }
 
   async close(): Promise<void> {
-    if (this.#exited) return;
+    if (this.#exited || this.#closing) return;
+    this.#closing = true;
     const exited = new Promise<void>((resolve) => this.#process.once("exit", () => resolve()));
     this.#toEngine.end();
     const timer = setTimeout(() => this.#process.kill("SIGKILL"), 2000);
@@ -121,6 +123,7 @@ export class XsnapWorker {
 
   #send(payload: Buffer): void {
     if (this.#exited) throw this.#exited;
+    if (this.#closing) throw new XsError("XS_CLOSED", "the XS engine was closed");
     this.#toEngine.write(`${payload.length}:`);
     this.#toEngine.write(payload);
     this.#toEngine.write(",");
