@@ -92,6 +92,12 @@ export class VirtualDevice {
     await this.#xs?.idle();
   }
 
+  /** With the XS engine: a full garbage collection, and the meters after it (live heap). */
+  async collectGarbage() {
+    if (!this.#xs) throw new Error("collectGarbage needs the XS engine");
+    return this.#xs.collectGarbage();
+  }
+
   /** XS meters of the last evaluation (compute units and heap), with the XS engine. */
   get meters() {
     return this.#xs?.lastMeters;

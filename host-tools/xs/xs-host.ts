@@ -50,6 +50,11 @@ export class XsHost {
     return this.#evaluate(code);
   }
 
+  /** Runs a full garbage collection in XS; the meters then show the live heap. */
+  collectGarbage(): Promise<XsMeters> {
+    return this.#queue(() => this.worker.command(Buffer.from(JSON.stringify({ event: "gc", args: [] }))));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -61,9 +66,13 @@ export class XsHost {
   }
 
   #evaluate(code: string): Promise<XsMeters> {
+    return this.#queue(() => this.worker.evaluate(code));
+  }
+
+  #queue(call: () => Promise<XsMeters>): Promise<XsMeters> {
     const run = this.#pending.then(() => {
       if (this.#closed) throw new XsError("XS_CLOSED", "the firmware was stopped");
-      return this.worker.evaluate(code);
+      return call();
     });
     run.then(
       (meters) => (this.lastMeters = meters),
@@ -75,9 +84,11 @@ export class XsHost {
     return run;
   }
 
-  #deliver(call: string): void {
+  /** Calls `events[name](...args)` inside XS, through handleCommand (no compilation, no garbage left behind). */
+  #deliver(name: string, ...args: unknown[]): void {
     if (this.#closed) return;
-    void this.#evaluate(`__esplab.events.${call}`).catch(() => undefined);
+    const bytes = Buffer.from(JSON.stringify({ event: name, args }));
+    void this.#queue(() => this.worker.command(bytes)).catch(() => undefined);
   }
 
   #handle(request: Uint8Array): Uint8Array {
@@ -96,7 +107,7 @@ export class XsHost {
       case "clock.delay":
         return clock.delay(args);
       case "clock.set": {
-        const fire = () => this.#deliver(`timer(${args.id})`);
+        const fire = () => this.#deliver("timer", args.id);
         this.#timers.set(args.id, args.repeat ? clock.setInterval(fire, args.ms) : clock.setTimeout(() => {
           this.#timers.delete(args.id);
           fire();
@@ -114,7 +125,7 @@ export class XsHost {
       case "io.open": {
         const id = this.#nextId++;
         const Class = (io as unknown as Record<string, new (options: object) => IOInstance>)[args.kind];
-        const options = args.edges ? { ...args.options, onReadable: () => this.#deliver(`edge(${id})`) } : args.options;
+        const options = args.edges ? { ...args.options, onReadable: () => this.#deliver("edge", id) } : args.options;
         this.#instances.set(id, new Class!(options));
         return id;
       }
@@ -130,18 +141,18 @@ export class XsHost {
       case "net.connect":
         transport
           .connect(args.target, {
-            onData: (bytes) => this.#deliver(`data(${args.id}, "${Buffer.from(bytes).toString("base64")}")`),
+            onData: (bytes) => this.#deliver("data", args.id, Buffer.from(bytes).toString("base64")),
             onClose: (error) => {
               this.#connections.delete(args.id);
-              this.#deliver(`closed(${args.id}${error ? `, ${JSON.stringify({ code: (error as { code?: string }).code ?? "IO", message: error.message })}` : ""})`);
+              this.#deliver("closed", args.id, error ? { code: (error as { code?: string }).code ?? "IO", message: error.message } : undefined);
             },
           })
           .then(
             (connection) => {
               this.#connections.set(args.id, connection);
-              this.#deliver(`connected(${args.id})`);
+              this.#deliver("connected", args.id);
             },
-            (error: Error & { code?: string }) => this.#deliver(`closed(${args.id}, ${JSON.stringify({ code: error.code ?? "IO", message: error.message })})`),
+            (error: Error & { code?: string }) => this.#deliver("closed", args.id, { code: error.code ?? "IO", message: error.message }),
           );
         return undefined;
       case "net.write":

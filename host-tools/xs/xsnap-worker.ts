@@ -85,6 +85,16 @@ export class XsnapWorker {
     return run;
   }
 
+  /**
+   * Hands bytes to the engine's `globalThis.handleCommand(ArrayBuffer)` and runs its jobs to idle. Unlike
+   * evaluate(), nothing is compiled: each evaluation keeps a heap slot in XS for good, a command keeps none.
+   */
+  command(bytes: Uint8Array): Promise<XsMeters> {
+    const run = this.#busy.then(() => this.#exchange(Buffer.concat([Buffer.from("?"), Buffer.from(bytes)])));
+    this.#busy = run.catch(() => undefined);
+    return run;
+  }
+
   async close(): Promise<void> {
     if (this.#exited || this.#closing) return;
     this.#closing = true;

@@ -1,6 +1,7 @@
 import "../../apps/all.ts";
 import type { FlatConfig } from "../../apps/config.ts";
 import { startFirmware, type App } from "../../apps/index.ts";
+import { utf8Decode } from "../../core/utf8.ts";
 import { events, xsPlatform } from "./platform.ts";
 
 /** The entry of the XS bundle: the host evaluates it, then calls `__esplab.start(config)`. */
@@ -17,4 +18,12 @@ let app: App | undefined;
     app?.stop();
     app = undefined;
   },
+};
+
+/** The host's calls into the firmware (timers, pin edges, network data) arrive as commands: { event, args }. */
+(globalThis as { handleCommand?: unknown }).handleCommand = (request: ArrayBuffer): ArrayBuffer => {
+  const { event, args } = JSON.parse(utf8Decode(new Uint8Array(request))) as { event: keyof typeof events | "gc"; args: unknown[] };
+  if (event === "gc") (globalThis as { gc?: () => void }).gc?.(); // xsnap's collector, for footprint measurements
+  else (events[event] as (...a: unknown[]) => void)(...args);
+  return new ArrayBuffer(0);
 };

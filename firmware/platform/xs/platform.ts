@@ -39,7 +39,7 @@ export const events = {
   data(id: number, base64: string): void {
     connectionHandlers.get(id)?.onData(fromBase64(base64));
   },
-  closed(id: number, error?: { code: string; message: string }): void {
+  closed(id: number, error?: { code: string; message: string } | null): void {
     const failure = error ? new TransportError(error.code, error.message) : undefined;
     const pending = pendingConnects.get(id);
     if (pending) {

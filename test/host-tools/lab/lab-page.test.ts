@@ -10,6 +10,9 @@ const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`\n  NOTICE: ${CHROMIUM} is missing, so the lab page's browser test is skipped (apt-get install chromium).\n`);
 
+/** The page as seen from page.evaluate (this file is type-checked without the DOM library). */
+type Page = { document: { getElementById(id: string): { text: string; angle: number } } };
+
 const OUTPUT = path.resolve(import.meta.dirname, "../../../test-results");
 
 describe.skipIf(!haveChromium)("the lab page in a real browser", () => {
@@ -47,10 +50,10 @@ describe.skipIf(!haveChromium)("the lab page in a real browser", () => {
     await page.mouse.down();
     await page.waitForTimeout(150);
     await page.mouse.up();
-    await expect.poll(() => page.evaluate(() => (document.getElementById("lcd") as unknown as { text: string }).text), { timeout: 5000 }).toContain("key 5");
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as Page).document.getElementById("lcd").text), { timeout: 5000 }).toContain("key 5");
 
     await page.locator("#obstacle").check();
-    await expect.poll(() => page.evaluate(() => (document.getElementById("servo") as unknown as { angle: number }).angle), { timeout: 5000 }).toBeGreaterThan(170);
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as Page).document.getElementById("servo").angle), { timeout: 5000 }).toBeGreaterThan(170);
     await expect.poll(() => page.locator("#serial").textContent(), { timeout: 5000 }).toContain("IR obstacle -> servo 180");
 
     fs.mkdirSync(OUTPUT, { recursive: true });

@@ -1,0 +1,93 @@
+/**
+ * Footprint of each firmware app inside the real XS engine (xsnap-worker, Moddable's XS): bundle size, heap after
+ * start-up and after many reading cycles (it must not grow), and XS compute units (deterministic work) per cycle.
+ * Time is virtual: each cycle advances the board clock by one app period. Run: npm run bench:footprint [-- CYCLES]
+ */
+import { execSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { buildFirmwareBundle } from "../host-tools/build/firmware-bundle.ts";
+import { VirtualClock } from "../host-tools/platform/virtual-clock.ts";
+import { VirtualDevice } from "../host-tools/runtime/virtual-device.ts";
+
+// Each cycle of the lab apps includes 50 keypad scans (every 5 ms), ~1 250 calls across the XS bridge: ~0.14 s here.
+const CYCLES = Number(process.argv[2] ?? 500);
+/** Source-bundle size (mcconfig compiles it to bytecode), live-heap growth, and XS work per 250 ms cycle. */
+const BUDGETS = { deviceBundleBytes: 160 * 1024, heapGrowthSlots: 0, computePerCycle: 250_000 };
+const HISTORY = path.resolve(import.meta.dirname, "../.esplab/footprint-history.json");
+
+/** Apps that run without the cloud; the cloud apps join once the local cloud runs inside the bench. */
+const APPS = [{ app: "board-check", periodMs: 250, config: {} }, { app: "board-check", periodMs: 250, config: { ir_kind: "distance" } }];
+
+interface Row {
+  app: string;
+  deviceBundleBytes: number;
+  xsBundleBytes: number;
+  heapAfterStart: number;
+  heapAfterCycles: number;
+  computePerCycle: number;
+}
+
+const benchStart = performance.now();
+const xsBundle = await buildFirmwareBundle("xs");
+const deviceBundle = await buildFirmwareBundle("device");
+const rows: Row[] = [];
+for (const { app, periodMs, config } of APPS) {
+  const clock = new VirtualClock();
+  const device = new VirtualDevice({ config: { app, ...config }, engine: "xs", clock });
+  await device.start(xsBundle);
+  await clock.advance(periodMs * 4);
+  await device.idle();
+  const heap = async () => {
+    await device.idle();
+    const meters = await device.collectGarbage();
+    return meters.currentHeapCount;
+  };
+  const heapAfterStart = await heap();
+  let compute = 0;
+  for (let i = 0; i < CYCLES; i++) {
+    await clock.advance(periodMs);
+    await device.idle();
+    compute += device.meters?.compute ?? 0;
+  }
+  const heapAfterCycles = await heap();
+  await device.stop();
+  rows.push({
+    app: `${app}${"ir_kind" in config ? ` (${config.ir_kind})` : ""}`,
+    deviceBundleBytes: fs.statSync(deviceBundle).size,
+    xsBundleBytes: fs.statSync(xsBundle).size,
+    heapAfterStart,
+    heapAfterCycles,
+    computePerCycle: Math.round(compute / CYCLES),
+  });
+}
+
+const commit = (() => {
+  try {
+    return execSync("git rev-parse --short HEAD", { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+})();
+const history: Record<string, Row[]> = fs.existsSync(HISTORY) ? JSON.parse(fs.readFileSync(HISTORY, "utf8")) : {};
+const previous = Object.entries(history).filter(([c]) => c !== commit).at(-1);
+
+console.log(`XS footprint, ${CYCLES} reading cycles per app (virtual time), commit ${commit}, ${((performance.now() - benchStart) / 1000).toFixed(0)} s\n`);
+console.log("app                      device bundle  heap after start  heap after cycles  growth  compute/cycle  budget");
+let over = false;
+for (const row of rows) {
+  const growth = row.heapAfterCycles - row.heapAfterStart;
+  const ok = row.deviceBundleBytes <= BUDGETS.deviceBundleBytes && growth <= BUDGETS.heapGrowthSlots && row.computePerCycle <= BUDGETS.computePerCycle;
+  over ||= !ok;
+  console.log(
+    `${row.app.padEnd(24)} ${`${(row.deviceBundleBytes / 1024).toFixed(1)} KB`.padStart(13)}  ${String(row.heapAfterStart).padStart(16)}  ${String(row.heapAfterCycles).padStart(17)}  ${String(growth).padStart(6)}  ${String(row.computePerCycle).padStart(13)}  ${ok ? "ok" : "OVER"}`,
+  );
+  const before = previous?.[1].find((r) => r.app === row.app);
+  if (before) console.log(`  previous (${previous![0]}): bundle ${(before.deviceBundleBytes / 1024).toFixed(1)} KB, heap ${before.heapAfterStart}, compute/cycle ${before.computePerCycle}`);
+}
+console.log(`\nbudgets: device bundle ≤ ${BUDGETS.deviceBundleBytes / 1024} KB, heap growth ≤ ${BUDGETS.heapGrowthSlots} slots, compute ≤ ${BUDGETS.computePerCycle} per cycle`);
+console.log("heap = XS slots in use after a full garbage collection (currentHeapCount); compute = XS metering units");
+history[commit] = rows;
+fs.mkdirSync(path.dirname(HISTORY), { recursive: true });
+fs.writeFileSync(HISTORY, JSON.stringify(history, null, 2));
+process.exitCode = over ? 1 : 0;
