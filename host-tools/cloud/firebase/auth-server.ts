@@ -1,0 +1,253 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import type { TokenAuthority } from "./tokens.ts";
+
+interface User {
+  uid: string;
+  email?: string;
+  passwordHash?: string;
+  salt?: string;
+  disabled?: boolean;
+  provider: string;
+}
+
+interface AuthState {
+  users: User[];
+  refreshTokens: Record<string, string>;
+}
+
+class AuthFailure extends Error {}
+
+/**
+ * The Firebase Auth REST endpoints a device uses, at the emulator's paths: `/identitytoolkit.googleapis.com/v1/
+ * accounts:signUp | signInWithPassword | signInWithCustomToken | lookup | delete` and `/securetoken.googleapis.com/
+ * v1/token`. Request and response shapes and error codes as Google's; passwords kept as scrypt hashes; users and
+ * refresh tokens persist in the data directory.
+ */
+export class AuthServer {
+  readonly server: http.Server;
+  readonly #tokens: TokenAuthority;
+  readonly #now: () => number;
+  readonly #lifetimeSec: number;
+  readonly #file: string | undefined;
+  #state: AuthState = { users: [], refreshTokens: {} };
+
+  constructor(options: { tokens: TokenAuthority; now: () => number; idTokenLifetimeSec: number; dataDir?: string }) {
+    this.#tokens = options.tokens;
+    this.#now = options.now;
+    this.#lifetimeSec = options.idTokenLifetimeSec;
+    this.#file = options.dataDir ? path.join(options.dataDir, "auth.json") : undefined;
+    if (this.#file && fs.existsSync(this.#file)) this.#state = JSON.parse(fs.readFileSync(this.#file, "utf8")) as AuthState;
+    this.server = http.createServer((request, response) => {
+      this.#handle(request, response).catch((error: Error) => {
+        const code = error instanceof AuthFailure ? error.message : "INTERNAL_ERROR";
+        this.#json(response, error instanceof AuthFailure ? 400 : 500, { error: { code: 400, message: code, errors: [{ message: code, domain: "global", reason: "invalid" }] } });
+      });
+    });
+  }
+
+  /** Creates a user with email and password (for tests and the lab's demo account). */
+  createUser(email: string, password: string): string {
+    if (this.#state.users.some((u) => u.email === email)) throw new AuthFailure("EMAIL_EXISTS");
+    const user = this.#newUser("password", email, password);
+    this.#save();
+    return user.uid;
+  }
+
+  /** Revokes a user's refresh tokens (their ID tokens still expire on their own, as on Firebase). */
+  revokeRefreshTokens(uid: string): void {
+    for (const [token, owner] of Object.entries(this.#state.refreshTokens)) if (owner === uid) delete this.#state.refreshTokens[token];
+    this.#save();
+  }
+
+  disableUser(uid: string): void {
+    const user = this.#state.users.find((u) => u.uid === uid);
+    if (user) user.disabled = true;
+    this.#save();
+  }
+
+  close(): void {
+    this.server.closeAllConnections();
+    this.server.close();
+  }
+
+  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    response.setHeader("Access-Control-Allow-Origin", "*");
+    if (request.method === "OPTIONS") {
+      response.writeHead(204, { "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": "*" });
+      response.end();
+      return;
+    }
+    const url = new URL(request.url ?? "/", "http://auth");
+    const text = await readText(request);
+    if (request.method !== "POST") throw new AuthFailure("METHOD_NOT_ALLOWED");
+    if (url.pathname === "/securetoken.googleapis.com/v1/token") return this.#refresh(response, text, request.headers["content-type"] ?? "");
+    const match = /^\/identitytoolkit\.googleapis\.com\/v1\/accounts:(\w+)$/.exec(url.pathname);
+    if (!match) throw new AuthFailure("NOT_FOUND");
+    let body: Record<string, unknown>;
+    try {
+      body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      if (!body || typeof body !== "object" || Array.isArray(body)) throw new Error("not an object");
+    } catch {
+      throw new AuthFailure("INVALID_JSON");
+    }
+    switch (match[1]) {
+      case "signUp":
+        return this.#signUp(response, body);
+      case "signInWithPassword":
+        return this.#signInWithPassword(response, body);
+      case "signInWithCustomToken":
+        return this.#signInWithCustomToken(response, body);
+      case "lookup":
+        return this.#lookup(response, body);
+      case "delete": {
+        const user = this.#userFromIdToken(body.idToken);
+        this.#state.users = this.#state.users.filter((u) => u.uid !== user.uid);
+        this.revokeRefreshTokens(user.uid);
+        return this.#json(response, 200, { kind: "identitytoolkit#DeleteAccountResponse" });
+      }
+    }
+    throw new AuthFailure("NOT_FOUND");
+  }
+
+  #signUp(response: http.ServerResponse, body: Record<string, unknown>): void {
+    if (body.email === undefined && body.password === undefined) {
+      const user = this.#newUser("anonymous");
+      this.#save();
+      return this.#json(response, 200, { kind: "identitytoolkit#SignupNewUserResponse", ...this.#session(user) });
+    }
+    const email = this.#email(body.email);
+    if (typeof body.password !== "string" || body.password === "") throw new AuthFailure("MISSING_PASSWORD");
+    if (body.password.length < 6) throw new AuthFailure("WEAK_PASSWORD : Password should be at least 6 characters");
+    if (this.#state.users.some((u) => u.email === email)) throw new AuthFailure("EMAIL_EXISTS");
+    const user = this.#newUser("password", email, body.password);
+    this.#save();
+    this.#json(response, 200, { kind: "identitytoolkit#SignupNewUserResponse", email, ...this.#session(user) });
+  }
+
+  #signInWithPassword(response: http.ServerResponse, body: Record<string, unknown>): void {
+    const email = this.#email(body.email);
+    if (typeof body.password !== "string" || body.password === "") throw new AuthFailure("MISSING_PASSWORD");
+    const user = this.#state.users.find((u) => u.email === email);
+    if (!user) throw new AuthFailure("EMAIL_NOT_FOUND");
+    if (!user.passwordHash || hash(body.password, user.salt!) !== user.passwordHash) throw new AuthFailure("INVALID_PASSWORD");
+    if (user.disabled) throw new AuthFailure("USER_DISABLED");
+    this.#json(response, 200, { kind: "identitytoolkit#VerifyPasswordResponse", email, registered: true, ...this.#session(user) });
+  }
+
+  /** Custom tokens as the emulator takes them: a JWT whose payload has `uid` (any signature, "none" included). */
+  #signInWithCustomToken(response: http.ServerResponse, body: Record<string, unknown>): void {
+    if (typeof body.token !== "string") throw new AuthFailure("MISSING_CUSTOM_TOKEN");
+    let payload: { uid?: unknown; exp?: unknown; claims?: unknown };
+    try {
+      payload = JSON.parse(Buffer.from(body.token.split(".")[1] ?? "", "base64url").toString("utf8")) as typeof payload;
+    } catch {
+      throw new AuthFailure("INVALID_CUSTOM_TOKEN");
+    }
+    if (typeof payload.uid !== "string" || payload.uid === "" || payload.uid.length > 128) throw new AuthFailure("INVALID_CUSTOM_TOKEN");
+    if (typeof payload.exp === "number" && payload.exp * 1000 < this.#now()) throw new AuthFailure("INVALID_CUSTOM_TOKEN");
+    let user = this.#state.users.find((u) => u.uid === payload.uid);
+    if (!user) {
+      user = { uid: payload.uid, provider: "custom" };
+      this.#state.users.push(user);
+    }
+    if (user.disabled) throw new AuthFailure("USER_DISABLED");
+    this.#save();
+    const claims = payload.claims && typeof payload.claims === "object" ? (payload.claims as Record<string, unknown>) : {};
+    this.#json(response, 200, { kind: "identitytoolkit#VerifyCustomTokenResponse", isNewUser: false, ...this.#session({ ...user, provider: "custom" }, claims) });
+  }
+
+  #lookup(response: http.ServerResponse, body: Record<string, unknown>): void {
+    const user = this.#userFromIdToken(body.idToken);
+    this.#json(response, 200, {
+      kind: "identitytoolkit#GetAccountInfoResponse",
+      users: [{ localId: user.uid, ...(user.email ? { email: user.email } : {}), disabled: !!user.disabled }],
+    });
+  }
+
+  #refresh(response: http.ServerResponse, text: string, contentType: string): void {
+    const params = contentType.includes("json") ? new URLSearchParams(Object.entries(JSON.parse(text || "{}") as Record<string, string>)) : new URLSearchParams(text);
+    if (params.get("grant_type") !== "refresh_token") throw new AuthFailure("INVALID_GRANT_TYPE");
+    const token = params.get("refresh_token");
+    if (!token) throw new AuthFailure("MISSING_REFRESH_TOKEN");
+    const uid = this.#state.refreshTokens[token];
+    const user = uid ? this.#state.users.find((u) => u.uid === uid) : undefined;
+    if (!user) throw new AuthFailure("INVALID_REFRESH_TOKEN");
+    if (user.disabled) throw new AuthFailure("USER_DISABLED");
+    this.#json(response, 200, {
+      access_token: this.#tokens.sign(user, this.#now(), this.#lifetimeSec),
+      id_token: this.#tokens.sign(user, this.#now(), this.#lifetimeSec),
+      refresh_token: token,
+      expires_in: String(this.#lifetimeSec),
+      token_type: "Bearer",
+      user_id: user.uid,
+      project_id: this.#tokens.projectId,
+    });
+  }
+
+  #session(user: User, claims?: Record<string, unknown>) {
+    const refreshToken = crypto.randomBytes(32).toString("base64url");
+    this.#state.refreshTokens[refreshToken] = user.uid;
+    this.#save();
+    return {
+      idToken: this.#tokens.sign({ uid: user.uid, provider: user.provider, email: user.email, claims }, this.#now(), this.#lifetimeSec),
+      refreshToken,
+      expiresIn: String(this.#lifetimeSec),
+      localId: user.uid,
+    };
+  }
+
+  #userFromIdToken(idToken: unknown): User {
+    const claims = typeof idToken === "string" ? this.#tokens.verify(idToken, this.#now()) : undefined;
+    if (!claims) throw new AuthFailure("INVALID_ID_TOKEN");
+    const user = this.#state.users.find((u) => u.uid === claims.uid);
+    if (!user) throw new AuthFailure("USER_NOT_FOUND");
+    return user;
+  }
+
+  #email(value: unknown): string {
+    if (typeof value !== "string" || value === "") throw new AuthFailure("MISSING_EMAIL");
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) throw new AuthFailure("INVALID_EMAIL");
+    return value.toLowerCase();
+  }
+
+  #newUser(provider: string, email?: string, password?: string): User {
+    const user: User = { uid: crypto.randomBytes(14).toString("base64url"), provider, email };
+    if (password !== undefined) {
+      user.salt = crypto.randomBytes(16).toString("base64");
+      user.passwordHash = hash(password, user.salt);
+    }
+    this.#state.users.push(user);
+    return user;
+  }
+
+  #save(): void {
+    if (!this.#file) return;
+    const temp = `${this.#file}.tmp`;
+    const fd = fs.openSync(temp, "w");
+    fs.writeSync(fd, JSON.stringify(this.#state));
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(temp, this.#file);
+  }
+
+  #json(response: http.ServerResponse, status: number, body: unknown): void {
+    response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+    response.end(JSON.stringify(body));
+  }
+}
+
+function hash(password: string, salt: string): string {
+  return crypto.scryptSync(password, salt, 32).toString("base64");
+}
+
+async function readText(request: http.IncomingMessage): Promise<string> {
+  let text = "";
+  for await (const chunk of request) {
+    text += chunk;
+    if (text.length > 1_000_000) throw new AuthFailure("PAYLOAD_TOO_LARGE");
+  }
+  return text;
+}

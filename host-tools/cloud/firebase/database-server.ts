@@ -1,0 +1,412 @@
+import crypto from "node:crypto";
+import http from "node:http";
+import { childrenOf, type JsonValue } from "../../../firmware/net/firebase/ordering.ts";
+import { Query } from "../../../firmware/net/firebase/query.ts";
+import { checkValue, pathSegments } from "../../../firmware/net/firebase/values.ts";
+import { getAt } from "../../../firmware/net/firebase/tree.ts";
+import { pushIdGenerator } from "./push-id.ts";
+import type { Requester } from "./rules.ts";
+import { Rules, RulesError } from "./rules.ts";
+import { NamespaceStore } from "./store.ts";
+import type { TokenAuthority } from "./tokens.ts";
+
+export interface DatabaseServerOptions {
+  dataDir?: string;
+  tokens: TokenAuthority;
+  now: () => number;
+  /** Refuse orderBy a child or $value without .indexOn, as production does; off by default, as on Firebase's own emulator, which only warns. */
+  enforceIndexes?: boolean;
+  keepAliveMs?: number;
+  defaultNamespace?: string;
+  /** Called after every acknowledged write, with the namespace and the written paths (for cloud functions). */
+  onWrite?: (namespace: string, paths: string[][]) => void;
+}
+
+class HttpFailure extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Answer a write with the value as stored (PUT answers with the data written, server values resolved). */
+const STORED = Symbol("stored");
+
+interface Listener {
+  path: string[];
+  requester: Requester;
+  send(event: string, data: unknown): void;
+  close(): void;
+  expiresAt: number | undefined;
+}
+
+/**
+ * The Realtime Database REST API and streaming, at Firebase's emulator paths: `/<path>.json?ns=<name>`. Any
+ * namespace is created on first use; `owner` (`Authorization: Bearer owner` or `?auth=owner`) is the administrator;
+ * rules live at `/.settings/rules.json`.
+ */
+export class DatabaseServer {
+  readonly server: http.Server;
+  readonly #options: DatabaseServerOptions;
+  readonly #stores = new Map<string, NamespaceStore>();
+  readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #pushId: () => string;
+  readonly #keepAlive: NodeJS.Timeout;
+
+  constructor(options: DatabaseServerOptions) {
+    this.#options = options;
+    this.#pushId = pushIdGenerator(options.now);
+    this.server = http.createServer((request, response) => {
+      this.#handle(request, response).catch((error: Error) => {
+        const status = error instanceof HttpFailure ? error.status : 500;
+        if (!response.headersSent) this.#json(response, status, { error: error instanceof HttpFailure ? error.message : `Internal error: ${error.message}` });
+        else response.end();
+      });
+    });
+    this.#keepAlive = setInterval(() => this.#tick(), Math.min(options.keepAliveMs ?? 30_000, 1000));
+    this.#keepAliveEvery = options.keepAliveMs ?? 30_000;
+  }
+
+  readonly #keepAliveEvery: number;
+  #sinceKeepAlive = 0;
+
+  store(namespace: string): NamespaceStore {
+    let store = this.#stores.get(namespace);
+    if (!store) {
+      store = new NamespaceStore(namespace, this.#options.dataDir);
+      for (const warning of store.warnings) console.warn(`firebase emulator: ${warning}`);
+      this.#stores.set(namespace, store);
+    }
+    return store;
+  }
+
+  /** Writes as the administrator, as the REST API would (used by cloud functions). */
+  adminSet(namespace: string, path: string, value: JsonValue): void {
+    const at = pathSegments(path);
+    this.store(namespace).commit({ set: at, value: resolveServerValues(value, at, this.store(namespace).root, this.#options.now()) });
+    this.#notify(namespace, at);
+  }
+
+  close(): void {
+    clearInterval(this.#keepAlive);
+    for (const listeners of this.#listeners.values()) for (const listener of listeners) listener.close();
+    for (const store of this.#stores.values()) store.close();
+    this.server.closeAllConnections();
+    this.server.close();
+  }
+
+  #tick(): void {
+    const now = this.#options.now();
+    this.#sinceKeepAlive += 1000;
+    const keepAlive = this.#sinceKeepAlive >= this.#keepAliveEvery;
+    if (keepAlive) this.#sinceKeepAlive = 0;
+    for (const listeners of this.#listeners.values()) {
+      for (const listener of listeners) {
+        if (listener.expiresAt !== undefined && listener.expiresAt <= now) {
+          listener.send("auth_revoked", "credential is no longer valid");
+          listener.close();
+        } else if (keepAlive) listener.send("keep-alive", null);
+      }
+    }
+  }
+
+  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    response.setHeader("Access-Control-Allow-Origin", "*");
+    if (request.method === "OPTIONS") {
+      response.writeHead(204, { "Access-Control-Allow-Methods": "GET, PUT, POST, PATCH, DELETE", "Access-Control-Allow-Headers": "*" });
+      response.end();
+      return;
+    }
+    const url = new URL(request.url ?? "/", "http://emulator");
+    const params = url.searchParams;
+    const method = (request.headers["x-http-method-override"]?.toString() ?? params.get("x-http-method-override") ?? request.method ?? "GET").toUpperCase();
+    const namespace = params.get("ns") ?? /^([a-z0-9-]+)\.firebaseio\.com/i.exec(request.headers.host ?? "")?.[1] ?? this.#options.defaultNamespace ?? "default";
+    const store = this.store(namespace);
+    const requester = this.#requester(request, params);
+    let rawPath = decodeURIComponent(url.pathname);
+    if (rawPath === "/.settings/rules.json") return this.#rules(method, request, response, store, requester);
+    if (!rawPath.endsWith(".json")) throw new HttpFailure(404, "Not found: REST paths end in .json (e.g. /readings.json)");
+    rawPath = rawPath.slice(0, -".json".length);
+    let path: string[];
+    try {
+      path = pathSegments(rawPath);
+    } catch (error) {
+      throw new HttpFailure(400, `Invalid path: ${(error as Error).message}`);
+    }
+    const now = this.#options.now();
+    const print = params.get("print");
+    if (method === "GET") {
+      if (request.headers.accept?.includes("text/event-stream")) return this.#stream(request, response, namespace, store, path, requester);
+      if (!store.rules.canRead(path, store.root, requester, now)) throw new HttpFailure(401, "Permission denied");
+      let value: JsonValue = store.get(path);
+      if (params.get("shallow") === "true") {
+        const others = [...params.keys()].filter((k) => !["shallow", "ns", "auth", "access_token", "print"].includes(k));
+        if (others.length) throw new HttpFailure(400, "Shallow parameter cannot be combined with other query parameters");
+        if (value && typeof value === "object") value = Object.fromEntries(Object.keys(value).map((k) => [k, true]));
+      } else if (params.has("orderBy")) {
+        value = this.#query(params, store, path, value);
+      }
+      return this.#answer(request, response, 200, toWire(value), value, print);
+    }
+    const body = await readBody(request);
+    if (method === "DELETE") return this.#write(request, response, namespace, store, requester, { set: path, value: null }, null, print);
+    let value: JsonValue;
+    try {
+      value = JSON.parse(body) as JsonValue;
+    } catch {
+      throw new HttpFailure(400, "Invalid data; couldn't parse JSON object, array, or value.");
+    }
+    const check = (candidate: JsonValue, where: string[]) => {
+      try {
+        checkValue(candidate, `/${where.join("/")}`);
+      } catch (error) {
+        throw new HttpFailure(400, `Invalid data; ${(error as Error).message}`);
+      }
+    };
+    if (method !== "PATCH") check(value, path);
+    if (method === "PUT") {
+      const resolved = resolveServerValues(value, path, store.root, now);
+      return this.#write(request, response, namespace, store, requester, { set: path, value: resolved }, STORED, print);
+    }
+    if (method === "POST") {
+      const key = this.#pushId();
+      const at = [...path, key];
+      await this.#write(request, response, namespace, store, requester, { set: at, value: resolveServerValues(value, at, store.root, now) }, { name: key }, print);
+      return;
+    }
+    if (method === "PATCH") {
+      if (!value || typeof value !== "object" || Array.isArray(value)) throw new HttpFailure(400, "Invalid data; PATCH takes an object of children to update.");
+      const values: [string[], JsonValue][] = [];
+      for (const [key, child] of Object.entries(value)) {
+        let segments: string[];
+        try {
+          segments = pathSegments(key);
+        } catch (error) {
+          throw new HttpFailure(400, `Invalid data; ${(error as Error).message}`);
+        }
+        check(child, [...path, ...segments]);
+        values.push([segments, resolveServerValues(child, [...path, ...segments], store.root, now)]);
+      }
+      return this.#write(request, response, namespace, store, requester, { update: path, values }, value, print);
+    }
+    throw new HttpFailure(405, `Method ${method} is not allowed`);
+  }
+
+  #requester(request: http.IncomingMessage, params: URLSearchParams): Requester {
+    const header = request.headers.authorization?.replace(/^Bearer\s+/i, "");
+    const token = params.get("auth") ?? params.get("access_token") ?? header;
+    if (!token) return { admin: false, auth: null };
+    if (token === "owner") return { admin: true };
+    const claims = this.#options.tokens.verify(token, this.#options.now());
+    if (!claims) throw new HttpFailure(401, "Unauthorized request.");
+    return { admin: false, auth: { uid: claims.uid, provider: claims.provider, token: claims.claims } };
+  }
+
+  async #rules(method: string, request: http.IncomingMessage, response: http.ServerResponse, store: NamespaceStore, requester: Requester) {
+    if (!requester.admin) throw new HttpFailure(401, "Permission denied: rules need the administrator (Authorization: Bearer owner)");
+    if (method === "GET") return this.#json(response, 200, store.rules.source);
+    if (method !== "PUT") throw new HttpFailure(405, "rules take GET or PUT");
+    let source: object;
+    try {
+      source = JSON.parse(await readBody(request)) as object;
+      new Rules(source);
+    } catch (error) {
+      throw new HttpFailure(400, error instanceof RulesError ? `Invalid rules: ${error.message}` : "Invalid rules: not JSON");
+    }
+    store.commit({ rules: source });
+    this.#json(response, 200, { status: "ok" });
+  }
+
+  #query(params: URLSearchParams, store: NamespaceStore, path: string[], value: JsonValue): JsonValue {
+    const parse = (name: string): { value: JsonValue; key?: string } | undefined => {
+      const raw = params.get(name);
+      if (raw === null) return undefined;
+      try {
+        const parsed = JSON.parse(`[${raw}]`) as JsonValue[];
+        return { value: parsed[0] as JsonValue, key: parsed[1] === undefined ? undefined : String(parsed[1]) };
+      } catch {
+        throw new HttpFailure(400, `${name} must be a JSON value (strings in double quotes), got ${raw}`);
+      }
+    };
+    let orderBy: unknown;
+    try {
+      orderBy = JSON.parse(params.get("orderBy")!);
+    } catch {
+      throw new HttpFailure(400, 'orderBy must be a JSON string: "$key", "$value", "$priority" or a child path');
+    }
+    if (typeof orderBy !== "string") throw new HttpFailure(400, "orderBy must be a JSON string");
+    try {
+      let q = new Query();
+      if (orderBy === "$key") q = q.orderByKey();
+      else if (orderBy === "$value") q = q.orderByValue();
+      else if (orderBy === "$priority") q = q.orderByPriority();
+      else q = q.orderByChild(orderBy);
+      if (this.#options.enforceIndexes === true && orderBy !== "$key" && orderBy !== "$priority") {
+        const wanted = orderBy === "$value" ? ".value" : orderBy;
+        if (!store.rules.indexOn(path).includes(wanted)) {
+          throw new HttpFailure(400, `Index not defined, add ".indexOn": "${wanted}", for path "/${path.join("/")}", to the rules`);
+        }
+      }
+      const equal = parse("equalTo");
+      const startAt = parse("startAt");
+      const startAfter = parse("startAfter");
+      const endAt = parse("endAt");
+      const endBefore = parse("endBefore");
+      if (equal) q = q.equalTo(equal.value, equal.key);
+      if (startAt) q = q.startAt(startAt.value, startAt.key);
+      if (startAfter) q = q.startAfter(startAfter.value, startAfter.key);
+      if (endAt) q = q.endAt(endAt.value, endAt.key);
+      if (endBefore) q = q.endBefore(endBefore.value, endBefore.key);
+      const first = params.get("limitToFirst");
+      const last = params.get("limitToLast");
+      if (first !== null) q = q.limitToFirst(Number(first));
+      if (last !== null) q = q.limitToLast(Number(last));
+      const entries = q.apply(childrenOf(value));
+      return entries.length ? Object.fromEntries(entries) : null;
+    } catch (error) {
+      if (error instanceof HttpFailure) throw error;
+      throw new HttpFailure(400, (error as Error).message);
+    }
+  }
+
+  async #write(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    namespace: string,
+    store: NamespaceStore,
+    requester: Requester,
+    record: { set: string[]; value: JsonValue } | { update: string[]; values: [string[], JsonValue][] },
+    answer: unknown,
+    print: string | null,
+  ): Promise<void> {
+    const now = this.#options.now();
+    const paths = "set" in record ? [record.set] : record.values.map(([at]) => [...record.update, ...at]);
+    const after = store.preview(record);
+    for (const at of paths) {
+      if (!store.rules.canWrite(at, store.root, after, requester, now)) throw new HttpFailure(401, "Permission denied");
+      const failed = store.rules.failedValidation(at, store.root, after, requester, now);
+      if (failed) throw new HttpFailure(401, `Permission denied: .validate failed at ${failed}`);
+    }
+    const ifMatch = request.headers["if-match"];
+    if (ifMatch !== undefined && "set" in record) {
+      const current = store.get(record.set);
+      const etag = etagOf(current);
+      if (ifMatch !== etag) {
+        response.writeHead(412, { "content-type": "application/json", ETag: etag });
+        response.end(JSON.stringify(toWire(current)));
+        return;
+      }
+    }
+    store.commit(record);
+    for (const at of paths) this.#notify(namespace, at);
+    this.#options.onWrite?.(namespace, paths);
+    const stored = "set" in record ? store.get(record.set) : null;
+    return this.#answer(request, response, 200, answer === STORED ? toWire(stored) : answer, stored, print);
+  }
+
+  #answer(request: http.IncomingMessage, response: http.ServerResponse, status: number, body: unknown, stored: JsonValue, print: string | null): void {
+    const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
+    if (request.headers["x-firebase-etag"] === "true") headers.ETag = etagOf(stored);
+    if (print === "silent") {
+      response.writeHead(204, headers);
+      response.end();
+      return;
+    }
+    response.writeHead(status, headers);
+    response.end(print === "pretty" ? JSON.stringify(body, null, 2) : JSON.stringify(body));
+  }
+
+  #stream(request: http.IncomingMessage, response: http.ServerResponse, namespace: string, store: NamespaceStore, path: string[], requester: Requester): void {
+    if (!store.rules.canRead(path, store.root, requester, this.#options.now())) throw new HttpFailure(401, "Permission denied");
+    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    let listeners = this.#listeners.get(namespace);
+    if (!listeners) this.#listeners.set(namespace, (listeners = new Set()));
+    const token = new URL(request.url ?? "/", "http://e").searchParams.get("auth") ?? request.headers.authorization?.replace(/^Bearer\s+/i, "");
+    const claims = token && token !== "owner" ? this.#options.tokens.verify(token, this.#options.now()) : undefined;
+    const listener: Listener = {
+      path,
+      requester,
+      expiresAt: claims ? claims.exp * 1000 : undefined,
+      send: (event, data) => response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`),
+      close: () => {
+        listeners!.delete(listener);
+        response.end();
+      },
+    };
+    listeners.add(listener);
+    request.on("close", () => listeners!.delete(listener));
+    listener.send("put", { path: "/", data: toWire(store.get(path)) });
+  }
+
+  #notify(namespace: string, written: string[]): void {
+    const store = this.store(namespace);
+    for (const listener of this.#listeners.get(namespace) ?? []) {
+      const { path } = listener;
+      const below = written.length >= path.length && path.every((key, i) => written[i] === key);
+      const above = written.length < path.length && written.every((key, i) => path[i] === key);
+      if (!below && !above) continue;
+      if (!store.rules.canRead(path, store.root, listener.requester, this.#options.now())) {
+        listener.send("cancel", "Permission denied");
+        listener.close();
+        continue;
+      }
+      if (below) listener.send("put", { path: `/${written.slice(path.length).join("/")}`, data: toWire(store.get(written)) });
+      else listener.send("put", { path: "/", data: toWire(store.get(path)) });
+    }
+  }
+
+  #json(response: http.ServerResponse, status: number, body: unknown): void {
+    response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+    response.end(JSON.stringify(body));
+  }
+}
+
+async function readBody(request: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpFailure(413, `Payload too large: a single write is limited to ${MAX_BODY_BYTES / 1024 / 1024} MB here`);
+    chunks.push(chunk as Buffer);
+  }
+  const bytes = Buffer.concat(chunks);
+  const text = bytes.toString("utf8");
+  if (!Buffer.from(text, "utf8").equals(bytes)) throw new HttpFailure(400, "Invalid data; the body is not valid UTF-8.");
+  return text;
+}
+
+/** ETags: a hash of the stored value; "null_etag" for nothing. */
+export function etagOf(value: JsonValue): string {
+  if (value === null) return "null_etag";
+  return crypto.createHash("sha1").update(JSON.stringify(value)).digest("base64");
+}
+
+/** Replaces {".sv": "timestamp"} and {".sv": {"increment": n}} with their values, where they are written. */
+export function resolveServerValues(value: JsonValue, at: string[], root: JsonValue, now: number): JsonValue {
+  if (value === null || typeof value !== "object") return value;
+  if (!Array.isArray(value) && ".sv" in value) {
+    const sv = value[".sv"];
+    if (sv === "timestamp") return now;
+    if (sv && typeof sv === "object" && !Array.isArray(sv) && typeof sv.increment === "number") {
+      const current = getAt(root, at);
+      return (typeof current === "number" ? current : 0) + sv.increment;
+    }
+    throw new HttpFailure(400, `Invalid data; unknown server value ${JSON.stringify(sv)}`);
+  }
+  if (Array.isArray(value)) return value.map((item, i) => resolveServerValues(item, [...at, String(i)], root, now));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveServerValues(v, [...at, k], root, now)]));
+}
+
+/** Objects whose keys are all small non-negative integers, densely, read back as arrays (Firebase's rule). */
+export function toWire(value: JsonValue): JsonValue {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  const converted = Object.fromEntries(keys.map((k) => [k, toWire(value[k]!)])) as Record<string, JsonValue>;
+  const indexes = keys.map((k) => (/^(0|[1-9]\d{0,8})$/.test(k) ? Number(k) : -1));
+  if (keys.length > 0 && indexes.every((i) => i >= 0)) {
+    const max = Math.max(...indexes);
+    if (max < 2 * keys.length) return Array.from({ length: max + 1 }, (_, i) => converted[String(i)] ?? null);
+  }
+  return converted;
+}
+

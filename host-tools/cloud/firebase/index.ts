@@ -1,0 +1,72 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { AuthServer } from "./auth-server.ts";
+import { DatabaseServer } from "./database-server.ts";
+import { TokenAuthority } from "./tokens.ts";
+
+export interface FirebaseEmulatorOptions {
+  host?: string;
+  /** 9000 by default, like Firebase's emulator; 0 picks a free port. */
+  databasePort?: number;
+  /** 9099 by default; 0 picks a free port. */
+  authPort?: number;
+  /** Durable storage; without it everything lives in memory. */
+  dataDir?: string;
+  /** ID-token lifetime (Firebase: 3600 s); short lifetimes let tests exercise refresh. */
+  idTokenLifetimeSec?: number;
+  /** Initial rules, {"rules": {...}}; default open, as Firebase's emulator. */
+  rules?: object;
+  projectId?: string;
+  enforceIndexes?: boolean;
+  keepAliveMs?: number;
+  now?: () => number;
+  onWrite?: (namespace: string, paths: string[][]) => void;
+}
+
+export interface FirebaseEmulator {
+  databaseUrl: string;
+  authUrl: string;
+  database: DatabaseServer;
+  auth: AuthServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Esplab's local Firebase: the Realtime Database REST API with streaming and security rules, and the Auth REST API,
+ * at the same paths and default ports as Firebase's emulator suite, so clients find it the same way
+ * (FIREBASE_DATABASE_EMULATOR_HOST=127.0.0.1:9000, FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:9099).
+ */
+export async function startFirebaseEmulator(options: FirebaseEmulatorOptions = {}): Promise<FirebaseEmulator> {
+  const host = options.host ?? "127.0.0.1";
+  const now = options.now ?? Date.now;
+  const tokens = new TokenAuthority(options.projectId ?? "demo-esplab");
+  const database = new DatabaseServer({ dataDir: options.dataDir, tokens, now, enforceIndexes: options.enforceIndexes, keepAliveMs: options.keepAliveMs, onWrite: options.onWrite });
+  const auth = new AuthServer({ tokens, now, idTokenLifetimeSec: options.idTokenLifetimeSec ?? 3600, dataDir: options.dataDir });
+  if (options.rules) database.store("default");
+  const listen = (server: Server, port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once("error", (error: NodeJS.ErrnoException) =>
+        reject(error.code === "EADDRINUSE" ? new Error(`port ${port} on ${host} is in use: stop what runs there or choose another port`) : error),
+      );
+      server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+    });
+  const databasePort = await listen(database.server, options.databasePort ?? 9000);
+  let authPort: number;
+  try {
+    authPort = await listen(auth.server, options.authPort ?? 9099);
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+  return {
+    databaseUrl: `http://${host}:${databasePort}`,
+    authUrl: `http://${host}:${authPort}`,
+    database,
+    auth,
+    async close() {
+      database.close();
+      auth.close();
+      await Promise.all([database.server, auth.server].map((server) => new Promise((resolve) => (server.listening ? server.once("close", resolve) : resolve(undefined)))));
+    },
+  };
+}
