@@ -1,0 +1,88 @@
+import net from "node:net";
+import { Aedes, type AuthenticateError } from "aedes";
+
+export interface BrokerMessage {
+  atMs: number;
+  topic: string;
+  payload: string;
+  qos: number;
+  retain: boolean;
+  client: string | undefined;
+}
+
+export interface MqttBroker {
+  url: string;
+  port: number;
+  /** Every message published by a client, as it passes. */
+  onPublish(listener: (message: BrokerMessage) => void): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * The local MQTT 3.1.1 broker: aedes (QoS 0–2, retained messages, wills, persistent sessions) on 127.0.0.1, with
+ * optional username/password — a wrong pair is refused with CONNACK 4 (bad user name or password), a missing one
+ * with 5 (not authorised), as MQTT 3.1.1 says.
+ */
+export async function startMqttBroker(options: { host?: string; port?: number; users?: Record<string, string>; log?: (line: string) => void } = {}): Promise<MqttBroker> {
+  const host = options.host ?? "127.0.0.1";
+  const log = options.log ?? (() => undefined);
+  const broker = await Aedes.createBroker();
+  const users = options.users;
+  if (users && Object.keys(users).length) {
+    broker.authenticate = (client, username, password, done) => {
+      if (username === undefined) {
+        const error = new Error("a user name and password are required") as AuthenticateError;
+        error.returnCode = 5;
+        return done(error, false);
+      }
+      if (users[username] === undefined || users[username] !== password?.toString("utf8")) {
+        const error = new Error("bad user name or password") as AuthenticateError;
+        error.returnCode = 4;
+        log(`mqtt: refused ${client.id}: bad user name or password`);
+        return done(error, false);
+      }
+      done(null, true);
+    };
+  }
+  const listeners = new Set<(message: BrokerMessage) => void>();
+  broker.on("client", (client) => log(`mqtt: ${client.id} connected`));
+  broker.on("clientDisconnect", (client) => log(`mqtt: ${client.id} disconnected`));
+  broker.on("subscribe", (subscriptions, client) => log(`mqtt: ${client.id} subscribed to ${subscriptions.map((s) => s.topic).join(", ")}`));
+  broker.on("publish", (packet, client) => {
+    if (!client || packet.topic.startsWith("$SYS")) return;
+    const message: BrokerMessage = {
+      atMs: Date.now(),
+      topic: packet.topic,
+      payload: Buffer.from(packet.payload).toString("utf8"),
+      qos: packet.qos,
+      retain: packet.retain,
+      client: client.id,
+    };
+    for (const listener of listeners) listener(message);
+  });
+  const server = net.createServer(broker.handle);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "EADDRINUSE" ? new Error(`MQTT port ${options.port ?? 1883} on ${host} is in use (another broker?): stop it or choose another port`) : error),
+    );
+    server.listen(options.port ?? 1883, host, () => resolve((server.address() as net.AddressInfo).port));
+  });
+  const sockets = new Set<net.Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  return {
+    url: `mqtt://${host}:${port}`,
+    port,
+    onPublish(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    },
+  };
+}
