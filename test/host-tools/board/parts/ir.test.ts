@@ -1,0 +1,148 @@
+import { describe, expect, it } from "vitest";
+import { VirtualBoard, checkDescription, wireBoard } from "../../../../host-tools/board/index.ts";
+import { sharpVolts, type IrGp2y0a21 } from "../../../../host-tools/board/parts/ir-gp2y0a21.ts";
+import type { IrObstacle } from "../../../../host-tools/board/parts/ir-obstacle.ts";
+import { VirtualClock } from "../../../../host-tools/platform/virtual-clock.ts";
+
+describe("FC-51 obstacle module model", () => {
+  function setup(extra: Record<string, unknown> = {}) {
+    const clock = new VirtualClock();
+    const board = new VirtualBoard({ clock });
+    wireBoard(board, { parts: [{ type: "ir-obstacle", id: "ir", pin: 34, ...extra }] });
+    return { clock, board, part: board.part<IrObstacle>("ir") };
+  }
+
+  it("drives OUT high with nothing in front and low on an obstacle; the LED mirrors it", () => {
+    const { board, part } = setup();
+    const out = new board.io.Digital({ pin: 34, mode: board.io.Digital.Input });
+    expect(out.read()).toBe(1);
+    expect(part.snapshot()).toMatchObject({ led: false, output: 1 });
+    part.setObstacle(true);
+    expect(out.read()).toBe(0);
+    expect(part.snapshot()).toMatchObject({ led: true, output: 0 });
+    expect(board.diagnostics.of(undefined, "warning")).toEqual([]); // driven, so never floating on input-only GPIO34
+  });
+
+  it("an inverted batch (activeLow: false) drives OUT high on an obstacle", () => {
+    const { board, part } = setup({ activeLow: false });
+    const out = new board.io.Digital({ pin: 34, mode: board.io.Digital.Input });
+    expect(out.read()).toBe(0);
+    part.setObstacle(true);
+    expect(out.read()).toBe(1);
+    expect(part.snapshot()).toMatchObject({ led: true, output: 1 });
+  });
+
+  it("fires onReadable edges when the obstacle comes and goes", async () => {
+    const { clock, board, part } = setup();
+    const edges: number[] = [];
+    const out = new board.io.Digital({
+      pin: 34,
+      mode: board.io.Digital.Input,
+      edge: board.io.Digital.Rising | board.io.Digital.Falling,
+      onReadable() {
+        edges.push(out.read());
+      },
+    });
+    part.setObstacle(true);
+    await clock.advance(1);
+    part.setObstacle(true); // no change, no edge
+    await clock.advance(1);
+    part.setObstacle(false);
+    await clock.advance(1);
+    expect(edges).toEqual([0, 1]);
+  });
+
+  it("sees things within the trim-pot range (default 20 cm, configurable)", () => {
+    const { part } = setup({ rangeCm: 8 });
+    part.setDistanceCm(10);
+    expect(part.obstacle).toBe(false);
+    part.setDistanceCm(8);
+    expect(part.obstacle).toBe(true);
+    const { part: standard } = setup();
+    standard.setDistanceCm(20);
+    expect(standard.obstacle).toBe(true);
+    standard.setDistanceCm(21);
+    expect(standard.obstacle).toBe(false);
+  });
+
+  it("refuses a range the trim pot cannot reach, and a non-boolean activeLow", () => {
+    const report = JSON.stringify(checkDescription({ parts: [{ type: "ir-obstacle", id: "ir", pin: 34, rangeCm: 50, activeLow: "yes" }] }));
+    expect(report).toMatch(/rangeCm.*2–30 cm/);
+    expect(report).toMatch(/activeLow/);
+  });
+});
+
+describe("Sharp GP2Y0A21YK0F model", () => {
+  function setup(seed = 5) {
+    const clock = new VirtualClock();
+    const board = new VirtualBoard({ clock, seed });
+    wireBoard(board, { parts: [{ type: "ir-gp2y0a21", id: "distance", pin: 35 }] });
+    return { clock, board, part: board.part<IrGp2y0a21>("distance") };
+  }
+
+  it("matches the datasheet: 0.25–0.55 V at 80 cm, a 1.65–2.15 V swing from 80 to 10 cm", () => {
+    expect(sharpVolts(80)).toBeGreaterThan(0.25);
+    expect(sharpVolts(80)).toBeLessThan(0.55);
+    const swing = sharpVolts(10) - sharpVolts(80);
+    expect(swing).toBeGreaterThan(1.65);
+    expect(swing).toBeLessThan(2.15);
+    for (let cm = 10; cm < 80; cm++) expect(sharpVolts(cm + 1)).toBeLessThan(sharpVolts(cm)); // falls with distance
+  });
+
+  it("folds back below ~7 cm, continuously: rising from 0 V to a peak, then following the fit", () => {
+    expect(sharpVolts(0)).toBe(0);
+    for (let cm = 0; cm < 7; cm += 0.5) expect(sharpVolts(cm + 0.5)).toBeGreaterThan(sharpVolts(cm));
+    expect(Math.abs(sharpVolts(7 - 1e-9) - sharpVolts(7))).toBeLessThan(1e-6);
+    expect(sharpVolts(7)).toBeGreaterThan(3);
+    expect(sharpVolts(7)).toBeLessThan(3.3);
+  });
+
+  it("updates every ~38 ms and holds in between", async () => {
+    const { clock, part } = setup();
+    await clock.advance(1);
+    const at40 = part.volts;
+    part.setDistanceCm(10);
+    await clock.advance(30); // still inside the first 38.3 ms window
+    expect(part.volts).toBe(at40);
+    await clock.advance(10);
+    expect(part.volts).toBeCloseTo(sharpVolts(10), 1);
+    const held = part.volts;
+    part.setDistanceCm(60);
+    await clock.advance(20);
+    expect(part.volts).toBe(held);
+    await clock.advance(20);
+    expect(part.volts).toBeCloseTo(sharpVolts(60), 1);
+  });
+
+  it("reads through the 12-bit ADC with a few LSB of noise around the ideal code", async () => {
+    const { clock, board, part } = setup();
+    part.setDistanceCm(30);
+    await clock.advance(40);
+    const adc = new board.io.Analog({ pin: 35 });
+    const codes = Array.from({ length: 400 }, () => adc.read());
+    const mean = codes.reduce((a, b) => a + b, 0) / codes.length;
+    const sd = Math.sqrt(codes.reduce((a, b) => a + (b - mean) ** 2, 0) / codes.length);
+    const ideal = ((part.volts - 0.075) / (3.15 - 0.075)) * 4095;
+    expect(Math.abs(mean - ideal)).toBeLessThan(2);
+    expect(sd).toBeGreaterThan(3);
+    expect(sd).toBeLessThan(10);
+    expect(new Set(codes).size).toBeGreaterThan(10);
+  });
+
+  it("adds a little sensor noise between measurements, reproducible with the seed", async () => {
+    const run = async (seed: number) => {
+      const { clock, part } = setup(seed);
+      part.setDistanceCm(25);
+      const volts: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        await clock.advance(39);
+        volts.push(part.volts);
+      }
+      return volts;
+    };
+    const first = await run(9);
+    expect(await run(9)).toEqual(first);
+    expect(new Set(first).size).toBeGreaterThan(1);
+    for (const v of first) expect(Math.abs(v - sharpVolts(25))).toBeLessThan(0.05);
+  });
+});
