@@ -1,5 +1,6 @@
 import type { Clock } from "../ports/clock.ts";
 import type { KeyEvents, TextDisplay } from "../apps/devices.ts";
+import { secretsEqual } from "./constant-time.ts";
 
 export interface PasswordEntryOptions {
   display: TextDisplay;
@@ -78,6 +79,21 @@ export class PasswordEntry {
         }
       });
     });
+  }
+
+  /**
+   * For a password kept on the device: asks once, compares in constant time, and counts the result (a wrong one
+   * shows the message and may start a lockout). The typed text is dropped as soon as it is compared.
+   */
+  async verify(expected: string): Promise<boolean> {
+    const typed = await this.ask();
+    const right = secretsEqual(typed, expected);
+    if (right) {
+      this.accepted();
+      this.#line(0, "Welcome");
+      this.#line(1, "");
+    } else this.rejected();
+    return right;
   }
 
   /** The password was right: failures are forgotten. */

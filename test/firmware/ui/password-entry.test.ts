@@ -75,3 +75,45 @@ describe("password entry on keypad and LCD", () => {
     expect(entry.lockedForMs).toBe(0);
   });
 });
+
+describe("password entry verifying a device-kept password", () => {
+  it("accepts the right one, rejects a wrong one with a message, and never shows either", async () => {
+    const { lines, everything, type, entry, clock } = rig();
+    const wrong = entry.verify("4711");
+    await clock.advance(0);
+    type("4712#");
+    expect(await wrong).toBe(false);
+    expect(lines).toEqual(["Wrong password  ", "2 tries left    "]);
+    const right = entry.verify("4711");
+    await clock.advance(0);
+    type("47711*1*#"); // 47711, delete → 4771, 1 → 47711, delete → 4771: submitted as 4771
+    expect(await right).toBe(false);
+    const again = entry.verify("4711");
+    await clock.advance(0);
+    type("47*712#"); // 4, 7, delete, 7, 1, 2 → 4712
+    expect(await again).toBe(false); // third failure: locked
+    expect(entry.lockedForMs).toBe(10_000);
+    await clock.advance(10_001);
+    const last = entry.verify("4711");
+    await clock.advance(1_000);
+    type("4711#");
+    expect(await last).toBe(true);
+    expect(entry.failures).toBe(0);
+    expect(lines[0]).toBe("Welcome         ");
+    expect(everything.join("|")).not.toMatch(/47|71|77/); // no piece of any typed password
+  });
+
+  it("lockout grows 10 s, 20 s, 40 s… up to the cap", async () => {
+    const { type, entry, clock } = rig();
+    const lockouts: number[] = [];
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      await clock.advance(entry.lockedForMs + 1_000);
+      const result = entry.verify("1");
+      await clock.advance(0);
+      type("2#");
+      await result;
+      lockouts.push(entry.lockedForMs);
+    }
+    expect(lockouts).toEqual([0, 0, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000]);
+  });
+});
