@@ -48,13 +48,30 @@ export class Keypad {
 
   constructor(options: KeypadOptions) {
     const { io, rows, columns } = options;
-    if (rows.length !== 4 || columns.length !== 4) throw new UsageError("KEYPAD_PINS", "a 4x4 keypad needs 4 row pins and 4 column pins");
+    if (rows?.length !== 4 || columns?.length !== 4) {
+      throw new UsageError("KEYPAD_PINS", `keypad: a 4x4 keypad needs 4 row pins and 4 column pins, got rows ${String(rows)} and columns ${String(columns)}`);
+    }
+    const seen = new Map<number, string>();
+    rows.forEach((pin, i) => checkPin(seen, pin, `row ${i + 1}`));
+    columns.forEach((pin, i) => checkPin(seen, pin, `column ${i + 1}`));
     this.#labels = options.labels ?? LABELS;
     this.#clock = options.clock;
     this.#debounceMs = options.debounceMs ?? 10;
     this.#holdMs = options.holdMs ?? 500;
-    this.#rows = rows.map((pin) => new io({ pin, mode: io.InputPullUp }));
-    this.#columns = columns.map((pin) => new io({ pin, mode: io.OutputOpenDrain }));
+    const opened: DigitalInstance[] = [];
+    const open = (pin: number, mode: number, role: string) => {
+      try {
+        const instance = new io({ pin, mode });
+        opened.push(instance);
+        return instance;
+      } catch (error) {
+        for (const instance of opened) instance.close();
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new UsageError("KEYPAD_PINS", `keypad ${role} on GPIO${pin} cannot be opened: ${reason}`, { cause: error });
+      }
+    };
+    this.#rows = rows.map((pin, i) => open(pin, io.InputPullUp, `row ${i + 1}`));
+    this.#columns = columns.map((pin, i) => open(pin, io.OutputOpenDrain, `column ${i + 1}`));
     for (const column of this.#columns) column.write(1);
     this.#keys = this.#labels.map(() => ({ stable: false, raw: false, rawSince: 0, pressedAt: 0, held: false }));
     if (options.onKey) this.#listeners.add(options.onKey);
@@ -114,6 +131,13 @@ export class Keypad {
   #emit(type: KeyEventType, index: number): void {
     for (const listener of this.#listeners) listener(type, this.#labels[index]!);
   }
+}
+
+function checkPin(seen: Map<number, string>, pin: number, role: string): void {
+  if (!Number.isInteger(pin) || pin < 0) throw new UsageError("KEYPAD_PINS", `keypad ${role}: "${String(pin)}" is not a GPIO number`);
+  const other = seen.get(pin);
+  if (other) throw new UsageError("KEYPAD_PINS", `keypad ${role} and ${other} both name GPIO${pin} — each of the 8 keypad wires needs its own pin`);
+  seen.set(pin, role);
 }
 
 /** Three or more keys forming a rectangle's corners: the fourth corner cannot be told from a ghost. */

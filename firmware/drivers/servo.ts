@@ -10,6 +10,10 @@ export interface ServoOptions {
   hz?: number;
 }
 
+/** Frame rates analog hobby servos follow (50 Hz nominal). */
+const MIN_HZ = 40;
+const MAX_HZ = 330;
+
 /** A hobby servo on a 50 Hz PWM output, addressed in degrees or in microseconds of pulse. */
 export class Servo {
   readonly minUs: number;
@@ -22,12 +26,20 @@ export class Servo {
     this.minUs = options.minUs ?? 500;
     this.maxUs = options.maxUs ?? 2500;
     if (!(this.minUs > 0 && this.maxUs > this.minUs && this.maxUs < 3000)) {
-      throw new UsageError("SERVO_CALIBRATION", `servo calibration needs 0 < minUs < maxUs < 3000 µs, got ${this.minUs}–${this.maxUs}`);
+      throw new UsageError("SERVO_CALIBRATION", `servo on GPIO${options.pin}: calibration needs 0 < minUs < maxUs < 3000 µs, got ${this.minUs}–${this.maxUs} — use your servo's measured range (SG90: 500–2500)`);
     }
     const hz = options.hz ?? 50;
+    if (!(hz >= MIN_HZ && hz <= MAX_HZ)) {
+      throw new UsageError("SERVO_HZ", `servo on GPIO${options.pin}: ${hz} Hz is a frame rate a servo cannot use — use hz: 50 (analog servos take ${MIN_HZ}–${MAX_HZ} Hz)`);
+    }
     this.#periodUs = 1_000_000 / hz;
-    // 14 bits at 50 Hz: 1.2 µs steps, finer than the servo's dead band (10 bits would be 20 µs steps).
-    this.#pwm = new options.io({ pin: options.pin, hz, resolution: 14 });
+    try {
+      // 14 bits at 50 Hz: 1.2 µs steps, finer than the servo's dead band (10 bits would be 20 µs steps).
+      this.#pwm = new options.io({ pin: options.pin, hz, resolution: 14 });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new UsageError("SERVO_PIN", `servo signal on GPIO${options.pin} cannot be opened: ${reason}`, { cause: error });
+    }
   }
 
   /** Turns to `angle` degrees (0–180). Outside that range it throws rather than drive the servo into its stop. */

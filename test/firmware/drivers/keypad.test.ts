@@ -105,3 +105,36 @@ describe("keypad driver on the switch-matrix model", () => {
     expect(() => new board.io.Digital({ pin: 13, mode: board.io.Digital.Input }).close()).not.toThrow();
   });
 });
+
+describe("keypad driver: wiring mistakes name the keypad, the pin and the fix", () => {
+  function board() {
+    const clock = new VirtualClock();
+    return { clock, board: new VirtualBoard({ clock }) };
+  }
+
+  it("refuses one GPIO listed for two keypad wires", () => {
+    const { clock, board: b } = board();
+    expect(() => new Keypad({ io: b.io.Digital, rows: [13, 14, 27, 26], columns: [25, 33, 13, 23], clock })).toThrow(
+      /keypad column 3 and row 1 both name GPIO13 — each of the 8 keypad wires needs its own pin/,
+    );
+  });
+
+  it("refuses a pin another part holds, and releases the pins it had opened", () => {
+    const { clock, board: b } = board();
+    const other = new b.io.Digital({ pin: 33, mode: b.io.Digital.Output });
+    expect(() => new Keypad({ io: b.io.Digital, rows: ROWS, columns: COLUMNS, clock })).toThrow(
+      /keypad column 2 on GPIO33 cannot be opened: .*GPIO33 is already in use.*pick another pin/,
+    );
+    other.close();
+    // Rows and column 1 were released: a corrected keypad opens.
+    expect(() => new Keypad({ io: b.io.Digital, rows: ROWS, columns: COLUMNS, clock }).close()).not.toThrow();
+  });
+
+  it("refuses a pin the ESP32 cannot use for a column, naming it", () => {
+    const { clock, board: b } = board();
+    expect(() => new Keypad({ io: b.io.Digital, rows: ROWS, columns: [25, 33, 32, 34], clock })).toThrow(
+      /keypad column 4 on GPIO34 cannot be opened: .*input-only/,
+    );
+    expect(() => new Keypad({ io: b.io.Digital, rows: [13, 14, 27], columns: COLUMNS, clock })).toThrow(/4 row pins and 4 column pins/);
+  });
+});

@@ -59,3 +59,35 @@ describe("servo driver on the SG90 model", () => {
     expect(board.diagnostics.of("servo", "error")[0]?.message).toMatch(/GPIO18 gets 1000 Hz PWM.*hz: 50/);
   });
 });
+
+describe("servo driver: bad settings name the servo, the pin and the fix", () => {
+  it("refuses a frame rate a servo cannot use before opening the PWM", () => {
+    const { board } = setup();
+    expect(() => new Servo({ io: board.io.PWM, pin: 18, hz: 1000 })).toThrow(/servo on GPIO18: 1000 Hz .* use hz: 50/);
+    expect(() => new Servo({ io: board.io.PWM, pin: 18, hz: 20 })).toThrow(/GPIO18: 20 Hz/);
+    expect(new Servo({ io: board.io.PWM, pin: 18, hz: 50 })).toBeDefined(); // nothing was left open
+  });
+
+  it("names the servo when its pin cannot drive PWM or is taken", () => {
+    const { board } = setup();
+    expect(() => new Servo({ io: board.io.PWM, pin: 34 })).toThrow(/servo signal on GPIO34 cannot be opened: .*input-only/);
+    new Servo({ io: board.io.PWM, pin: 18 });
+    expect(() => new Servo({ io: board.io.PWM, pin: 18 })).toThrow(/servo signal on GPIO18 cannot be opened: .*already in use/);
+  });
+
+  it("refuses a calibration that is not a range, with the fix", () => {
+    const { board } = setup();
+    expect(() => new Servo({ io: board.io.PWM, pin: 18, minUs: 2400, maxUs: 544 })).toThrow(/servo on GPIO18: calibration .*SG90: 500–2500/);
+  });
+
+  it("reaches the PWM with the instance's resolution: 1500 µs at 50 Hz lands within the dead band", async () => {
+    const { clock, board, part } = setup();
+    const servo = new Servo({ io: board.io.PWM, pin: 18 });
+    servo.writeMicroseconds(1500);
+    await clock.advance(10);
+    expect(Math.abs(part.snapshot().pulseUs! - 1500)).toBeLessThan(2);
+    servo.writeMicroseconds(5000); // clamped to the calibration, not into the stop
+    await clock.advance(300);
+    expect(part.snapshot()).toMatchObject({ stalled: false, angle: 180 });
+  });
+});
