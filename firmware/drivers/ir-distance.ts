@@ -1,3 +1,4 @@
+import { UsageError } from "../core/errors.ts";
 import type { AnalogConstructor, AnalogInstance } from "../ports/io.ts";
 
 export interface IrDistanceOptions {
@@ -28,7 +29,12 @@ export class IrDistance {
   readonly #samples: number;
 
   constructor(options: IrDistanceOptions) {
-    this.#adc = new options.io({ pin: options.pin });
+    try {
+      this.#adc = new options.io({ pin: options.pin });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new UsageError("IR_PIN", `IR distance sensor Vo on GPIO${options.pin} cannot be opened: ${reason} — use an ADC1 pin (GPIO32–39)`, { cause: error });
+    }
     this.#samples = Math.max(1, options.samples ?? 7);
   }
 

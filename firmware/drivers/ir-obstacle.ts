@@ -1,3 +1,4 @@
+import { UsageError } from "../core/errors.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { DigitalConstructor, DigitalInstance } from "../ports/io.ts";
 
@@ -29,12 +30,17 @@ export class IrObstacle {
     this.#debounceMs = options.debounceMs ?? 20;
     this.#onChange = options.onChange;
     // The module drives OUT itself (comparator with pull-up): a plain input, which GPIO34–39 can be.
-    this.#pin = new io({
-      pin,
-      mode: io.Input,
-      edge: io.Rising | io.Falling,
-      onReadable: () => this.#edge(),
-    });
+    try {
+      this.#pin = new io({
+        pin,
+        mode: io.Input,
+        edge: io.Rising | io.Falling,
+        onReadable: () => this.#edge(),
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new UsageError("IR_PIN", `IR obstacle sensor OUT on GPIO${pin} cannot be opened: ${reason}`, { cause: error });
+    }
     this.#stable = this.#raw();
   }
 

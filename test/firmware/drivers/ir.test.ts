@@ -98,3 +98,19 @@ describe("Sharp GP2Y0A21 sensor and driver", () => {
     expect(board.diagnostics.of("wiring", "warning")[0]?.message).toMatch(/GPIO25 is on ADC2.*Wi-Fi/);
   });
 });
+
+describe("IR drivers: wiring mistakes name the sensor and the pin", () => {
+  it("the obstacle driver names its OUT pin when the pin is taken or does not exist", () => {
+    const clock = new VirtualClock();
+    const board = new VirtualBoard({ clock });
+    new board.io.Digital({ pin: 34, mode: board.io.Digital.Input });
+    expect(() => new IrObstacle({ io: board.io.Digital, pin: 34, clock })).toThrow(/IR obstacle sensor OUT on GPIO34 cannot be opened: .*already in use/);
+    expect(() => new IrObstacle({ io: board.io.Digital, pin: 24, clock })).toThrow(/GPIO24 .*does not exist/);
+  });
+
+  it("the distance driver names its Vo pin and the fix when the pin has no ADC", () => {
+    const clock = new VirtualClock();
+    const board = new VirtualBoard({ clock });
+    expect(() => new IrDistance({ io: board.io.Analog, pin: 23 })).toThrow(/IR distance sensor Vo on GPIO23 cannot be opened: .*ADC1 pin/);
+  });
+});
