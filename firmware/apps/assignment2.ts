@@ -49,6 +49,7 @@ export class Assignment2 implements App {
     if (this.#stopped) return;
     this.#db = connection.db;
     showLines(display, "Signed in", this.#cloudAngle ? "angle: cloud" : "angle: device");
+    this.#platform.log(`angle mapping: ${this.#cloudAngle ? "cloud function (/devices/<id>/angle)" : "on the device"}`);
     this.#timer = this.#platform.clock.setInterval(() => void this.#cycle(), this.#intervalMs);
     void this.#cycle();
   }

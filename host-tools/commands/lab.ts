@@ -1,9 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import type { FlatConfig } from "../../firmware/apps/config.ts";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { partControls } from "../lab/controls.ts";
 import { LabServer } from "../lab/server.ts";
+import { databaseFeed, mqttFeed, readingsFeed } from "../lab/feeds.ts";
+import { startLocalCloud } from "../cloud/index.ts";
 import { describeConfig, loadLaptopConfig } from "../runtime/laptop-config.ts";
 import { VirtualDevice, type Engine } from "../runtime/virtual-device.ts";
 import { FileStorage } from "../platform/file-storage.ts";
@@ -38,22 +41,36 @@ export async function run(args: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("PORT", `--port must be 0–65535, got "${values.port}"`);
 
-  const config = loadLaptopConfig({ file: values.config });
+  const cloud = await startLocalCloud({
+    databasePort: 0,
+    authPort: 0,
+    mqttPort: 0,
+    dataDir: path.join(ROOT, ".esplab", "lab-cloud"),
+  });
+  // The lab's cloud first, then the user's settings: a configured real Firebase project or broker wins.
+  const config: FlatConfig = { ...cloud.firmwareConfig, app: "assignment2", ...loadLaptopConfig({ file: values.config }) };
   if (values.app) config.app = values.app;
   const storage = new FileStorage(path.join(ROOT, ".esplab", "lab-storage.json"));
   const device = new VirtualDevice({ config, engine: values.engine as Engine, storage });
   const server = new LabServer({
     device: () => device,
     controls: partControls(() => device, () => device.restart()),
+    feeds: [databaseFeed(cloud), readingsFeed(cloud, () => String(config.device_id ?? "Device001")), mqttFeed(cloud)],
   });
 
-  console.log(`esplab lab — firmware on the virtual board in ${device.engine === "xs" ? "Moddable XS" : "Node"}`);
-  const settings = describeConfig(config);
-  console.log(settings.length ? settings.map((line) => `  ${line}`).join("\n") : "  (default settings: no esplab.config.json, no ESPLAB_* variables)");
+  console.log(`esplab lab — firmware on the virtual board in ${device.engine === "xs" ? "Moddable XS" : "Node"}, with the local cloud`);
+  console.log(describeConfig(config).map((line) => `  ${line}`).join("\n"));
   device.serial.listen((line) => console.log(`serial  ${line.text}`));
   await device.start();
   const url = await server.listen(port);
-  console.log(`\n  Lab page:  ${url}\n\nCtrl-C stops everything.`);
+  console.log(`
+  Lab page:          ${url}
+  Realtime Database  ${cloud.firebase.databaseUrl}/?ns=${cloud.namespace}
+  Auth               ${cloud.firebase.authUrl}
+  MQTT broker        ${cloud.mqtt.url}
+  Keypad password    ${cloud.demoUser.password}, then # (the local demo account ${cloud.demoUser.email})
+
+Ctrl-C stops everything.`);
 
   const stopWatching = device.engine === "xs" ? watchFirmware(async () => {
     console.log("firmware changed: rebuilding and resetting the board…");
@@ -72,6 +89,7 @@ export async function run(args: string[]): Promise<number> {
   stopWatching();
   await server.close();
   await device.stop();
+  await cloud.close();
   return 0;
 }
 

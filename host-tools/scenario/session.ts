@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
+import { startLocalCloud } from "../cloud/index.ts";
 import { VirtualDevice, type Engine } from "../runtime/virtual-device.ts";
 import { parseScenario, type Scenario } from "./parse.ts";
 import { runScenario, type ScenarioResult, type ScenarioWorld, type StepResult } from "./run.ts";
@@ -10,12 +11,26 @@ export async function runScenarioFile(
   options: { engine?: Engine; config?: FlatConfig; world?: Omit<ScenarioWorld, "device">; onStep?: (result: StepResult) => void } = {},
 ): Promise<{ scenario: Scenario; result: ScenarioResult; device: VirtualDevice }> {
   const scenario = parseScenario(fs.readFileSync(file, "utf8"), file);
-  const device = new VirtualDevice({ config: { ...options.config, ...scenario.config }, engine: options.engine ?? "node" });
+  // Every scenario gets a fresh local cloud on free ports, in memory: runs never share or keep data.
+  const cloud = await startLocalCloud({ databasePort: 0, authPort: 0, mqttPort: 0 });
+  const messages: { topic: string; payload: string }[] = [];
+  cloud.mqtt.onPublish((message) => messages.push({ topic: message.topic, payload: message.payload }));
+  const device = new VirtualDevice({ config: { ...cloud.firmwareConfig, ...options.config, ...scenario.config }, engine: options.engine ?? "node" });
   try {
     await device.start();
-    const result = await runScenario(scenario, { ...options.world, device }, options.onStep);
+    const world: ScenarioWorld = {
+      device,
+      readDatabase: async (path) => {
+        const response = await fetch(`${cloud.firebase.databaseUrl}${path.replace(/\/+$/, "")}.json?ns=${cloud.namespace}`, { headers: { Authorization: "Bearer owner" } });
+        return response.json();
+      },
+      mqttMessages: () => messages,
+      ...options.world,
+    };
+    const result = await runScenario(scenario, world, options.onStep);
     return { scenario, result, device };
   } finally {
     await device.stop();
+    await cloud.close();
   }
 }
