@@ -12,6 +12,7 @@ interface Entry {
 
 /** One line per subcommand; each lives in host-tools/commands/<name>.ts and is loaded only when used. */
 const commands: Record<string, Entry> = {
+  "firebase-token": { summary: "sign a user in on the laptop and print tokens for a device's ID-token mode", load: () => import("./commands/firebase-token.ts") },
   cloud: { summary: "the local cloud: Firebase emulator (RTDB + Auth) and MQTT broker", load: () => import("./commands/cloud.ts") },
   scenario: { summary: "run scenario files headless on the virtual board (exit code for CI)", load: () => import("./commands/scenario.ts") },
   lab: { summary: "the virtual board, the local cloud and the lab page (what npm start runs)", load: () => import("./commands/lab.ts") },

@@ -5,7 +5,8 @@ import type { JsonValue } from "../net/firebase/ordering.ts";
 import type { Platform } from "../ports/index.ts";
 import type { TimerHandle } from "../ports/clock.ts";
 import type { FirmwareConfig } from "./config.ts";
-import { openFirebase, type PasswordSource } from "./cloud-session.ts";
+import { openFirebase, signInMode, type PasswordSource } from "./cloud-session.ts";
+import { ConfigError } from "./config.ts";
 import { showLines, type Devices, type RangeReading } from "./devices.ts";
 import { registerApp, type App } from "./index.ts";
 import { openDevices } from "./board-devices.ts";
@@ -76,6 +77,7 @@ export class Assignment2 implements App {
       showLines(this.#devices.display, describe({ cm: stored.cm ?? undefined, obstacle: !!stored.obstacle }), `#${seq} angle ${angle ?? "?"}`);
       this.#platform.log(`reading ${seq}: ${JSON.stringify(stored)} -> ${angle ?? "no angle yet"}`);
     } catch (error) {
+      if (this.#stopped) return; // stopped mid-reading: the parts are closed
       this.#platform.log(`reading failed: ${(error as Error).message}`);
       showLines(this.#devices.display, "Cloud error", "retrying...");
     } finally {
@@ -111,8 +113,22 @@ export function describe(reading: RangeReading): string {
   return reading.obstacle ? "IR obstacle" : "IR clear";
 }
 
-registerApp("assignment2", (platform, config) => {
+/** Assignment 4: the same device, signed in with an ID token and refresh token — no password on the device. */
+registerApp("assignment4", (platform, config) => {
+  if (signInMode(config) !== "id-token") {
+    throw new ConfigError(
+      "CONFIG",
+      "assignment4 signs in with an ID token: set firebase_refresh_token (and firebase_id_token if you have one) — " +
+        "get them with: npx esplab firebase-token --email <user> (the password is asked on the laptop, never stored on the device)",
+    );
+  }
+  return startAssignment2(platform, config);
+});
+
+registerApp("assignment2", (platform, config) => startAssignment2(platform, config));
+
+function startAssignment2(platform: Platform, config: FirmwareConfig): App {
   const devices = openDevices(platform, config.wiring);
   const passwords = new PasswordEntry({ display: devices.display, keys: devices.keys, clock: platform.clock });
   return new Assignment2(platform, config, devices, passwords);
-});
+}

@@ -38,7 +38,11 @@ export async function openFirebase(
   const base = firebaseConfigFrom(config.values);
   const mode = signInMode(config);
   showLines(display, "Connecting...", mode === "id-token" ? "Auth: ID token" : mode === "none" ? "No auth" : `Auth: ${mode}`);
-  if (mode !== "keypad-password") return connectFirebase(platform, base);
+  if (mode !== "keypad-password") {
+    const connection = await connectFirebase(platform, base);
+    platform.log(`firebase: signed in (${mode === "none" ? "no auth" : mode})`);
+    return connection;
+  }
   if (!passwords) throw new FirebaseAuthError("MISSING_PASSWORD", 400, "this app cannot ask for a password");
   for (;;) {
     const password = await passwords.ask();

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
-import { startLocalCloud } from "../cloud/index.ts";
+import { startLocalCloud, type LocalCloud } from "../cloud/index.ts";
 import { VirtualDevice, type Engine } from "../runtime/virtual-device.ts";
 import { parseScenario, type Scenario } from "./parse.ts";
 import { runScenario, type ScenarioResult, type ScenarioWorld, type StepResult } from "./run.ts";
@@ -15,7 +15,8 @@ export async function runScenarioFile(
   const cloud = await startLocalCloud({ databasePort: 0, authPort: 0, mqttPort: 0 });
   const messages: { topic: string; payload: string }[] = [];
   cloud.mqtt.onPublish((message) => messages.push({ topic: message.topic, payload: message.payload }));
-  const device = new VirtualDevice({ config: { ...cloud.firmwareConfig, ...options.config, ...scenario.config }, engine: options.engine ?? "node" });
+  const config = await provisionTokens(cloud, { ...cloud.firmwareConfig, ...options.config, ...scenario.config });
+  const device = new VirtualDevice({ config, engine: options.engine ?? "node" });
   try {
     await device.start();
     const world: ScenarioWorld = {
@@ -33,4 +34,22 @@ export async function runScenarioFile(
     await device.stop();
     await cloud.close();
   }
+}
+
+/**
+ * A scenario may ask for the demo user's tokens with the value "{{demo.refreshToken}}" or "{{demo.idToken}}"
+ * (Assignment 4's ID-token mode): the user is signed in on the laptop and the placeholders are filled in.
+ */
+async function provisionTokens(cloud: LocalCloud, config: FlatConfig): Promise<FlatConfig> {
+  if (!Object.values(config).some((value) => typeof value === "string" && value.startsWith("{{demo."))) return config;
+  const response = await fetch(`${cloud.firebase.authUrl}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=scenario`, {
+    method: "POST",
+    body: JSON.stringify({ email: cloud.demoUser.email, password: cloud.demoUser.password, returnSecureToken: true }),
+  });
+  const tokens = (await response.json()) as { idToken: string; refreshToken: string };
+  const filled: FlatConfig = {};
+  for (const [key, value] of Object.entries(config)) {
+    filled[key] = value === "{{demo.refreshToken}}" ? tokens.refreshToken : value === "{{demo.idToken}}" ? tokens.idToken : value;
+  }
+  return filled;
 }
