@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { partControls } from "../../../host-tools/lab/controls.ts";
 import { LabServer } from "../../../host-tools/lab/server.ts";
 import { VirtualDevice } from "../../../host-tools/runtime/virtual-device.ts";
+import { startLocalCloud, type LocalCloud } from "../../../host-tools/cloud/index.ts";
+import { databaseFeed, mqttFeed, readingsFeed } from "../../../host-tools/lab/feeds.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -19,12 +21,18 @@ describe.skipIf(!haveChromium)("the lab page in a real browser", () => {
   let device: VirtualDevice;
   let server: LabServer;
   let browser: Browser;
+  let cloud: LocalCloud;
   let url: string;
 
   beforeAll(async () => {
-    device = new VirtualDevice({ config: { app: "board-check" }, engine: "node" });
+    cloud = await startLocalCloud({ databasePort: 0, authPort: 0, mqttPort: 0 });
+    device = new VirtualDevice({ config: { ...cloud.firmwareConfig, app: "assignment2", reading_interval_ms: 500 }, engine: "node" });
     await device.start();
-    server = new LabServer({ device: () => device, controls: partControls(() => device, () => device.restart()) });
+    server = new LabServer({
+      device: () => device,
+      controls: partControls(() => device, () => device.restart()),
+      feeds: [databaseFeed(cloud), readingsFeed(cloud, () => "Device001"), mqttFeed(cloud)],
+    });
     url = await server.listen(0);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -36,25 +44,31 @@ describe.skipIf(!haveChromium)("the lab page in a real browser", () => {
     await browser?.close();
     await server?.close();
     await device?.stop();
+    await cloud?.close();
   });
 
-  it("shows the board, takes a key from the drawn keypad and moves the servo from the IR control", async () => {
+  it("types the password on the drawn keypad, then the readings move the servo and change the LCD", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(url);
     await expect.poll(() => page.locator("#status").textContent(), { timeout: 10_000 }).toBe("live");
+    const lcdText = () => page.evaluate(() => (globalThis as unknown as Page).document.getElementById("lcd").text);
+    await expect.poll(lcdText, { timeout: 10_000 }).toContain("Password:");
 
-    // Hold the key like a finger would (the driver debounces 10 ms), on the keypad drawn by @wokwi/elements.
-    const key = page.locator('wokwi-membrane-keypad [data-key-name="5"]');
-    const box = (await key.boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await page.mouse.down();
-    await page.waitForTimeout(150);
-    await page.mouse.up();
-    await expect.poll(() => page.evaluate(() => (globalThis as unknown as Page).document.getElementById("lcd").text), { timeout: 5000 }).toContain("key 5");
+    // Hold each key like a finger would (the driver debounces 10 ms), on the keypad drawn by @wokwi/elements.
+    for (const label of "123456#") {
+      const box = (await page.locator(`wokwi-membrane-keypad [data-key-name="${label}"]`).boundingBox())!;
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.waitForTimeout(120);
+      await page.mouse.up();
+      await page.waitForTimeout(80);
+    }
+    await expect.poll(lcdText, { timeout: 10_000 }).toContain("IR clear");
 
     await page.locator("#obstacle").check();
-    await expect.poll(() => page.evaluate(() => (globalThis as unknown as Page).document.getElementById("servo").angle), { timeout: 5000 }).toBeGreaterThan(170);
-    await expect.poll(() => page.locator("#serial").textContent(), { timeout: 5000 }).toContain("IR obstacle -> servo 180");
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as Page).document.getElementById("servo").angle), { timeout: 10_000 }).toBeGreaterThan(170);
+    await expect.poll(lcdText, { timeout: 5000 }).toContain("IR obstacle");
+    await expect.poll(() => page.locator("#db").textContent(), { timeout: 5000 }).toContain('"obstacle": true');
 
     fs.mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: path.join(OUTPUT, "lab.png"), fullPage: true });
