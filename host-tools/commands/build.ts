@@ -9,7 +9,7 @@ const USAGE = `usage: esplab build [--device esp32] [--debug] [key=value ...]
 Bundles the firmware (dist/firmware/main.js for the device, dist/xs/firmware.js for the XS engine on the laptop).
 With --device esp32, then builds the device images with Moddable's mcconfig (needs $MODDABLE and ESP-IDF) for
 "esplab flash". key=value pairs are passed to mcconfig as config (e.g. ssid=MyWiFi); put secrets in the
-environment: ESPLAB_PASSWORD is passed as password=… without being printed.`;
+environment: ESPLAB_WIFI_PASSWORD is passed as password=… without being printed.`;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -34,8 +34,8 @@ export async function run(args: string[]): Promise<number> {
     }
     config[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  if (process.env.ESPLAB_SSID && !config.ssid) config.ssid = process.env.ESPLAB_SSID;
-  if (process.env.ESPLAB_PASSWORD && !config.password) config.password = process.env.ESPLAB_PASSWORD;
+  if (process.env.ESPLAB_WIFI_SSID && !config.ssid) config.ssid = process.env.ESPLAB_WIFI_SSID;
+  if (process.env.ESPLAB_WIFI_PASSWORD && !config.password) config.password = process.env.ESPLAB_WIFI_PASSWORD;
 
   // Say what is missing before spending time on the bundle.
   if (values.device && deviceToolchainProblems().length) {
