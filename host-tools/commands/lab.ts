@@ -62,7 +62,12 @@ export async function run(args: string[]): Promise<number> {
   console.log(describeConfig(config).map((line) => `  ${line}`).join("\n"));
   device.serial.listen((line) => console.log(`serial  ${line.text}`));
   await device.start();
-  const url = await server.listen(port);
+  const url = await server.listen(port).catch(async (error: NodeJS.ErrnoException) => {
+    await device.stop();
+    await cloud.close();
+    if (error.code === "EADDRINUSE") throw new UsageError("PORT", `port ${port} is in use (another lab?): stop it, or run npx esplab lab --port ${port + 1}`);
+    throw error;
+  });
   console.log(`
   Lab page:          ${url}
   Realtime Database  ${cloud.firebase.databaseUrl}/?ns=${cloud.namespace}
