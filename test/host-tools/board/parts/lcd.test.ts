@@ -12,7 +12,7 @@ const BL = 0x08;
  * A deliberately plain driver written against the datasheet, in the common three-writes-per-nibble style, with
  * switchable mistakes: the model must accept the right sequence and catch each mistake.
  */
-function rawLcd(options: { skipPowerOnWait?: boolean } = {}) {
+function rawLcd(options: { skipPowerOnWait?: boolean; skipResetWait?: boolean } = {}) {
   const clock = new VirtualClock();
   const board = new VirtualBoard({ clock });
   wireBoard(board, { i2c: { sda: 21, scl: 22 }, parts: [{ type: "lcd1602-i2c", id: "lcd" }] });
@@ -33,7 +33,7 @@ function rawLcd(options: { skipPowerOnWait?: boolean } = {}) {
   // The expander powers up with every output high (E too): first bring E low, as LiquidCrystal_I2C does.
   i2c.write(Uint8Array.of(BL));
   nibble(3);
-  clock.delay(4.5);
+  if (!options.skipResetWait) clock.delay(4.5);
   nibble(3);
   clock.delay(0.2);
   nibble(3);
@@ -129,5 +129,27 @@ describe("HD44780 + PCF8574 model against the datasheet facts", () => {
       }),
       { numRuns: 300 },
     );
+  });
+  it("reports a reset sequence sent without the 4.1 ms wait after the first function set", () => {
+    const { board } = rawLcd({ skipResetWait: true });
+    const errors = board.diagnostics.of("lcd", "error").map((d) => d.message);
+    expect(errors.some((m) => /function set #1 of the power-on reset sequence/.test(m) && /lost/.test(m))).toBe(true);
+  });
+
+  it("wraps the address counter from 0x67 back to 0x00", () => {
+    const { part, byte, text } = rawLcd();
+    byte(0xc0 | 0x27); // DDRAM 0x67, the last cell of line 2
+    text("zA");
+    expect(part.lines[0]).toBe("A               ");
+  });
+
+  it("follows the backlight bit (P3) on every expander write", () => {
+    const { part, nibble } = rawLcd();
+    expect(part.backlight).toBe(true);
+    const lines = 0x00; // P3 low: backlight off, E low
+    part.expander.write(Uint8Array.of(lines), { at: () => 1000 });
+    expect(part.backlight).toBe(false);
+    nibble(0); // the helper writes with BL set again
+    expect(part.backlight).toBe(true);
   });
 });
