@@ -38,6 +38,27 @@ describe("LCD driver on the HD44780 + PCF8574 model", () => {
     expect(board.diagnostics.of("lcd", "error")).toEqual([]);
   });
 
+  it("a naive variant of the driver that skips the wait after clear loses the next command, and the model says so", () => {
+    const clock = new VirtualClock();
+    const board = new VirtualBoard({ clock });
+    wireBoard(board, { i2c: { sda: 21, scl: 22 }, parts: [{ type: "lcd1602-i2c", id: "lcd" }] });
+    const part = board.part<Lcd1602I2C>("lcd");
+    let naive = false;
+    // Same driver, but once initialised its 2 ms waits after clear/home are skipped, as in drivers that forget them.
+    const naiveClock = Object.create(clock, {
+      delay: { value: (ms: number) => (naive && ms >= 1 ? undefined : clock.delay(ms)) },
+    }) as VirtualClock;
+    const lcd = new LCD({ i2c: { io: board.io.I2C, data: 21, clock: 22, hz: 100_000, address: 0x27 }, clock: naiveClock });
+    lcd.print("stale");
+    naive = true;
+    lcd.clear();
+    lcd.setCursor(0, 1);
+    lcd.print("new");
+    expect(board.diagnostics.of("lcd", "error")[0]?.message).toMatch(/after clear display \(0x01\).*lost — wait 2 ms after clear\/home/);
+    expect(part.controller.lostCount).toBeGreaterThan(0);
+    expect(part.lines[1]).not.toBe("new             ");
+  });
+
   it("shows custom glyphs from CGRAM and returns to DDRAM afterwards", () => {
     const { part, lcd } = setup();
     lcd.createChar(1, [0, 0x0a, 0x1f, 0x1f, 0x0e, 0x04, 0, 0]);
