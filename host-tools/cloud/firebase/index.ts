@@ -42,7 +42,7 @@ export async function startFirebaseEmulator(options: FirebaseEmulatorOptions = {
   const tokens = new TokenAuthority(options.projectId ?? "demo-esplab");
   const database = new DatabaseServer({ dataDir: options.dataDir, tokens, now, enforceIndexes: options.enforceIndexes, keepAliveMs: options.keepAliveMs, onWrite: options.onWrite });
   const auth = new AuthServer({ tokens, now, idTokenLifetimeSec: options.idTokenLifetimeSec ?? 3600, dataDir: options.dataDir });
-  if (options.rules) database.store("default");
+  if (options.rules) database.store("default").commit({ rules: options.rules });
   const listen = (server: Server, port: number) =>
     new Promise<number>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) =>
