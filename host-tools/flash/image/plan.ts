@@ -1,0 +1,92 @@
+import { createHash } from "node:crypto";
+import { EsplabError } from "../../../firmware/core/errors.ts";
+import { CHIP_NAMES, IMAGE_MAGIC, ImageError, parseAppImage } from "./app-image.ts";
+import type { PartitionTable } from "./partition-table.ts";
+
+export type ChipName = "esp32" | "esp32s2" | "esp32s3" | "esp32c3";
+
+const CHIP_IDS: Record<ChipName, number> = { esp32: 0, esp32s2: 2, esp32s3: 9, esp32c3: 5 };
+/** Where the ROM looks for the second-stage bootloader. */
+const BOOTLOADER_OFFSET: Record<ChipName, number> = { esp32: 0x1000, esp32s2: 0x1000, esp32s3: 0x0, esp32c3: 0x0 };
+
+export interface FlashRegion { address: number; data: Uint8Array; name: string }
+export interface FlashPlanOptions { flashSize: number; chip: ChipName; partitions?: PartitionTable }
+export interface FlashPlanProblem { region: string; problem: string; fix: string }
+
+/** A flash plan would write something the chip cannot boot or that does not fit; `problems` lists them all. */
+export class FlashPlanError extends EsplabError {
+  readonly problems: FlashPlanProblem[];
+  constructor(problems: FlashPlanProblem[]) {
+    super("bad-flash-plan", `flash plan has ${problems.length} problem(s):\n` + problems.map((p) => `  - ${p.region}: ${p.problem} — ${p.fix}`).join("\n"));
+    this.problems = problems;
+  }
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** Checks a set of regions before any byte is written. Throws FlashPlanError listing every problem. */
+export function validateFlashPlan(regions: FlashRegion[], options: FlashPlanOptions): void {
+  const problems: FlashPlanProblem[] = [];
+  const appOffsets = new Map((options.partitions?.entries ?? []).filter((e) => e.type === 0).map((e) => [e.offset, e]));
+  for (const region of regions) {
+    const end = region.address + region.data.length;
+    if (end > options.flashSize) {
+      problems.push({ region: region.name, problem: `ends at ${hex(end)}, past the ${hex(options.flashSize)}-byte flash`, fix: "use a board with more flash or shrink the image/partition layout" });
+    }
+    const partition = appOffsets.get(region.address);
+    const expectsImage = region.address === BOOTLOADER_OFFSET[options.chip] || partition !== undefined;
+    if (!expectsImage) continue;
+    if (region.data[0] !== IMAGE_MAGIC) {
+      problems.push({ region: region.name, problem: `at ${hex(region.address)} an app/bootloader image is expected but byte 0 is ${hex(region.data[0] ?? 0)}, not 0xe9`, fix: "flash the .bin from the build (not the .elf) at this address" });
+      continue;
+    }
+    try {
+      const image = parseAppImage(region.data);
+      const wanted = CHIP_IDS[options.chip];
+      if (image.extended.chipId !== wanted) {
+        problems.push({ region: region.name, problem: `this image is for ${image.extended.chipName} but the board is an ${CHIP_NAMES[wanted]}`, fix: `build for -p ${options.chip}` });
+      }
+    } catch (error) {
+      if (!(error instanceof ImageError)) throw error;
+      problems.push({ region: region.name, problem: error.message, fix: "rebuild the image" });
+    }
+    if (partition && region.data.length > partition.size) {
+      problems.push({ region: region.name, problem: `${region.data.length} bytes do not fit partition "${partition.name}" (${partition.size} bytes)`, fix: "make the app smaller or the partition larger in partitions.csv" });
+    }
+  }
+  const sorted = [...regions].sort((a, b) => a.address - b.address);
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1]!, cur = sorted[i]!;
+    if (prev.address + prev.data.length > cur.address) {
+      problems.push({ region: cur.name, problem: `starts at ${hex(cur.address)}, inside ${prev.name} (${hex(prev.address)}..${hex(prev.address + prev.data.length)})`, fix: "move one of them; regions must not overlap" });
+    }
+  }
+  if (problems.length > 0) throw new FlashPlanError(problems);
+}
+
+const MODES = { qio: 0, qout: 1, dio: 2, dout: 3 } as const;
+const SIZES = { "1MB": 0x00, "2MB": 0x10, "4MB": 0x20, "8MB": 0x30, "16MB": 0x40 } as const;
+const FREQS = { "40m": 0x0, "26m": 0x1, "20m": 0x2, "80m": 0xf } as const;
+
+export interface FlashParams { mode?: keyof typeof MODES; size?: keyof typeof SIZES; freq?: keyof typeof FREQS }
+
+/** Rewrites header bytes 2–3 of a bootloader image (a copy) and recomputes the appended SHA-256 when present. */
+export function patchFlashParams(data: Uint8Array, params: FlashParams): Uint8Array {
+  const image = parseAppImage(data);
+  const out = data.slice();
+  if (params.mode) out[2] = MODES[params.mode];
+  const sizeNibble = params.size ? SIZES[params.size] : out[3]! & 0xf0;
+  const freqNibble = params.freq ? FREQS[params.freq] : out[3]! & 0x0f;
+  out[3] = sizeNibble | freqNibble;
+  if (image.hash) {
+    const hashStart = out.length >= 32 ? findHashStart(image) : 0;
+    out.set(createHash("sha256").update(out.subarray(0, hashStart)).digest(), hashStart);
+  }
+  return out;
+}
+
+function findHashStart(image: ReturnType<typeof parseAppImage>): number {
+  const last = image.segments[image.segments.length - 1];
+  const end = last ? last.fileOffset + last.length : 24;
+  return end + 16 - (end % 16);
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parseAppImage } from "../../../../host-tools/flash/image/app-image.ts";
+import { parsePartitionTable } from "../../../../host-tools/flash/image/partition-table.ts";
+import { FlashPlanError, patchFlashParams, validateFlashPlan } from "../../../../host-tools/flash/image/plan.ts";
+
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../../../../shared/fixtures/esp32/${name}`, import.meta.url)));
+const bootloader = fixture("bootloader_esp32.bin");
+const app = fixture("esp32-app-template.bin");
+const s2app = fixture("esp_idf_blink_esp32s2.bin");
+const partitions = parsePartitionTable(fixture("partitions_singleapp.bin"), { requireEndMarker: false });
+const MB4 = 4 * 1024 * 1024;
+
+function problemsOf(fn: () => void): string[] {
+  try { fn(); } catch (e) { if (e instanceof FlashPlanError) return e.problems.map((p) => p.problem + " " + p.fix); throw e; }
+  return [];
+}
+
+describe("validateFlashPlan", () => {
+  it("accepts a normal ESP32 layout", () => {
+    expect(problemsOf(() => validateFlashPlan([
+      { address: 0x1000, data: bootloader, name: "bootloader" }, { address: 0x10000, data: app, name: "app" },
+    ], { flashSize: MB4, chip: "esp32", partitions }))).toEqual([]);
+  });
+  it("names an S2 image on an ESP32 and the fix", () => {
+    const p = problemsOf(() => validateFlashPlan([{ address: 0x10000, data: s2app, name: "app" }], { flashSize: MB4, chip: "esp32", partitions }));
+    expect(p.join()).toContain("this image is for ESP32-S2 but the board is an ESP32");
+    expect(p.join()).toContain("build for -p esp32");
+  });
+  it("lists overlap, too big for flash, too big for partition and bad magic together", () => {
+    const big = new Uint8Array(0x110000); big.set(app);
+    const p = problemsOf(() => validateFlashPlan([
+      { address: 0x1000, data: new Uint8Array(0x8000), name: "bootloader" },
+      { address: 0x8000, data: new Uint8Array(0x9000), name: "table" },
+      { address: 0x10000, data: big, name: "app" },
+      { address: 0x1f0000, data: new Uint8Array(0x20000), name: "data" },
+    ], { flashSize: 0x200000, chip: "esp32", partitions }));
+    expect(p.some((s) => s.includes("not 0xe9"))).toBe(true);
+    expect(p.some((s) => s.includes("inside bootloader"))).toBe(true);
+    expect(p.some((s) => s.includes("do not fit partition"))).toBe(true);
+    expect(p.some((s) => s.includes("past the"))).toBe(true);
+  });
+});
+
+describe("patchFlashParams", () => {
+  it("changes mode/size/freq and keeps the image valid", () => {
+    const patched = patchFlashParams(app, { mode: "dout", size: "8MB", freq: "80m" });
+    const image = parseAppImage(patched);
+    expect([patched[2], patched[3]]).toEqual([3, 0x3f]);
+    expect(image.hash?.valid).toBe(true);
+    expect(image.checksum.valid).toBe(true);
+    expect(app[2]).not.toBe(3); // the input is untouched
+  });
+});
