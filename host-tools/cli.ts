@@ -15,6 +15,8 @@ const commands: Record<string, Entry> = {
   "firebase-token": { summary: "sign a user in on the laptop and print tokens for a device's ID-token mode", load: () => import("./commands/firebase-token.ts") },
   cloud: { summary: "the local cloud: Firebase emulator (RTDB + Auth) and MQTT broker", load: () => import("./commands/cloud.ts") },
   scenario: { summary: "run scenario files headless on the virtual board (exit code for CI)", load: () => import("./commands/scenario.ts") },
+  "image-info": { summary: "print an ESP32 .bin image's header, segments, checksum, hash and app info (esptool image_info v2)", load: () => import("./commands/image-info.ts") },
+  "partition-table": { summary: "print a binary ESP-IDF partition table as CSV", load: () => import("./commands/partition-table.ts") },
   lab: { summary: "the virtual board, the local cloud and the lab page (what npm start runs)", load: () => import("./commands/lab.ts") },
   build: { summary: "bundle the firmware; with --device esp32, build the device images with mcconfig", load: () => import("./commands/build.ts") },
 };
