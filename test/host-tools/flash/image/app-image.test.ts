@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseAppImage, ImageError } from "../../../../host-tools/flash/image/app-image.ts";
 
-const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../../../../shared/fixtures/esp32/${name}`, import.meta.url)));
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../../fixtures/esp32/${name}`, import.meta.url)));
 
 describe("parseAppImage", () => {
   it("parses the ESP32 bootloader with a valid checksum", () => {

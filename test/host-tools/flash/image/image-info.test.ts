@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { formatImageInfo } from "../../../../host-tools/flash/image/image-info.ts";
 import { ImageError, parseAppImage } from "../../../../host-tools/flash/image/app-image.ts";
 
-const dir = new URL("../../../../../shared/fixtures/esp32/", import.meta.url);
+const dir = new URL("../../../fixtures/esp32/", import.meta.url);
 const names = ["bootloader_esp32", "esp32-app-template", "esp_idf_blink_esp32s2"];
 
 describe("formatImageInfo matches esptool image_info --version 2", () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { parsePartitionTable, formatPartitionTable, PartitionTableError } from "../../../../host-tools/flash/image/partition-table.ts";
 
-const singleApp = new Uint8Array(readFileSync(new URL("../../../../../shared/fixtures/esp32/partitions_singleapp.bin", import.meta.url)));
+const singleApp = new Uint8Array(readFileSync(new URL("../../../fixtures/esp32/partitions_singleapp.bin", import.meta.url)));
 
 function withMd5AndEnd(entries: Uint8Array): Uint8Array {
   const md5 = new Uint8Array(32).fill(0xff);

@@ -4,7 +4,7 @@ import { parseAppImage } from "../../../../host-tools/flash/image/app-image.ts";
 import { parsePartitionTable } from "../../../../host-tools/flash/image/partition-table.ts";
 import { FlashPlanError, patchFlashParams, validateFlashPlan } from "../../../../host-tools/flash/image/plan.ts";
 
-const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../../../../shared/fixtures/esp32/${name}`, import.meta.url)));
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../../fixtures/esp32/${name}`, import.meta.url)));
 const bootloader = fixture("bootloader_esp32.bin");
 const app = fixture("esp32-app-template.bin");
 const s2app = fixture("esp_idf_blink_esp32s2.bin");
