@@ -98,6 +98,11 @@ export class VirtualDevice {
     return this.#xs.collectGarbage();
   }
 
+  /** XS compute units spent since the firmware started (0 on the Node engine). */
+  get computeTotal(): number {
+    return this.#xs?.computeTotal ?? 0;
+  }
+
   /** XS meters of the last evaluation (compute units and heap), with the XS engine. */
   get meters() {
     return this.#xs?.lastMeters;

@@ -23,6 +23,8 @@ export class XsHost {
   #closed = false;
   /** Meters from the most recent evaluation. */
   lastMeters: XsMeters | undefined;
+  /** XS compute units spent by every evaluation and command so far. */
+  computeTotal = 0;
 
   constructor(platform: Platform, options: { onOutput?: (line: string) => void } = {}) {
     this.#platform = platform;
@@ -75,7 +77,10 @@ export class XsHost {
       return call();
     });
     run.then(
-      (meters) => (this.lastMeters = meters),
+      (meters) => {
+        this.lastMeters = meters;
+        this.computeTotal += meters.compute ?? 0;
+      },
       (error: Error) => {
         if (!this.#closed) this.#failure ??= error;
       },
