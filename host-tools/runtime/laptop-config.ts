@@ -34,6 +34,9 @@ export function loadLaptopConfig(options: { file?: string; env?: NodeJS.ProcessE
   } else if (options.file) {
     throw new UsageError("CONFIG_FILE", `config file ${options.file} not found`);
   }
+  // Firebase's own variables, as its SDKs read them, so tools and docs written for Firebase's emulators carry over.
+  if (env.FIREBASE_DATABASE_EMULATOR_HOST) values.firebase_database_emulator_host = env.FIREBASE_DATABASE_EMULATOR_HOST;
+  if (env.FIREBASE_AUTH_EMULATOR_HOST) values.firebase_auth_emulator_host = env.FIREBASE_AUTH_EMULATOR_HOST;
   for (const [name, value] of Object.entries(env)) {
     if (name.startsWith("ESPLAB_") && value !== undefined) values[name.slice("ESPLAB_".length).toLowerCase()] = value;
   }
