@@ -16,7 +16,7 @@ import type { Connection, ConnectTarget, Transport } from "../../ports/transport
 import { explainConnack, isPermanentRefusal } from "./connack.ts";
 import { DEFAULT_MAX_PACKET_SIZE, MqttDecoder } from "./decoder.ts";
 import { encodePacket } from "./encode.ts";
-import { MqttConnectionError, MqttProtocolError, MqttSubscribeError, MqttUsageError } from "./errors.ts";
+import { MqttConnectionError, MqttConnectionRefusedError, MqttProtocolError, MqttSubscribeError, MqttUsageError } from "./errors.ts";
 import { Emitter } from "./events.ts";
 import { Outbox, type OutboxEntry } from "./outbox.ts";
 import { PacketIds } from "./packet-ids.ts";
@@ -427,7 +427,7 @@ export class MqttClient {
       request.packetId = undefined;
     }
     for (const subscription of this.#subscriptions.values()) subscription.active = false;
-    const refused = error.code.startsWith("CONNACK_") && isPermanentRefusal(Number(error.code.slice(8)));
+    const refused = error instanceof MqttConnectionRefusedError && isPermanentRefusal(error.returnCode);
     const retry = this.#backoff !== undefined && !(refused && !this.#retryRefused);
     if (!retry) {
       this.#events.emit("disconnected", { error, reconnectInMs: undefined });
