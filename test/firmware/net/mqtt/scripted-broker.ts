@@ -20,8 +20,8 @@ export class Link {
   constructor(broker: ScriptedBroker, handlers: ConnectionHandlers) {
     this.#broker = broker;
     this.#handlers = handlers;
-    this.#parser.on("packet", (packet: Record<string, unknown>) => {
-      const ours = fromTheirs(packet);
+    this.#parser.on("packet", (packet) => {
+      const ours = fromTheirs(packet as unknown as Record<string, unknown>);
       this.received.push(ours);
       this.#broker.react(this, ours);
     });
