@@ -62,8 +62,9 @@ describe("firmware layering", () => {
     for (const file of sources(path.join(root, "firmware"))) {
       const relative = path.relative(root, file);
       if (relative.startsWith(path.join("firmware", "platform", "moddable"))) continue;
-      for (const match of fs.readFileSync(file, "utf8").matchAll(/\bfrom\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']/g)) {
-        const specifier = match[1] ?? match[2]!;
+      // Import and export statements only (at the start of a line), not prose in comments that happens to say "from".
+      for (const match of fs.readFileSync(file, "utf8").matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']/gm)) {
+        const specifier = match[1] ?? match[2] ?? match[3]!;
         if (!specifier.startsWith(".")) offenders.push(`${relative}: ${specifier}`);
       }
     }
