@@ -645,21 +645,28 @@ export class MqttClient {
     else this.#send({ type: "unsubscribe", packetId, filters: request.entries.map((e) => e.filter) });
   }
 
-  /** Sends queued messages, oldest first, while the inflight window has room. */
+  /**
+   * Sends queued messages, oldest first, while the inflight window has room. Inflight entries sit at the front of
+   * the queue, so this looks at about maxInflight entries, not the whole queue.
+   */
   #pump(): void {
     if (this.#state !== "connected") return;
+    const entries = this.#outbox.entries;
     let inflight = 0;
-    for (const entry of this.#outbox.entries) if (entry.inflight) inflight++;
-    for (const entry of [...this.#outbox.entries]) {
-      if (inflight >= this.#maxInflight || this.#state !== "connected") return;
-      if (entry.inflight) continue;
+    for (let i = 0; i < entries.length && inflight < this.#maxInflight; ) {
+      const entry = entries[i]!;
+      if (entry.inflight) {
+        inflight++;
+        i++;
+        continue;
+      }
       if (entry.released) {
         this.#send({ type: "pubrel", packetId: entry.packetId });
       } else {
         const stored = this.#outbox.read(entry);
         if (!stored) {
           this.#events.emit("error", new EsplabError("QUEUE_RECORD_LOST", `queued message ${entry.key} vanished from storage; it cannot be sent`));
-          this.#outbox.remove(entry);
+          this.#outbox.remove(entry); // the next entry moves to index i
           this.#ids.release(entry.packetId);
           this.#waiters.get(entry.seq)?.reject(new EsplabError("QUEUE_RECORD_LOST", "the stored copy of this message vanished"));
           this.#waiters.delete(entry.seq);
@@ -671,6 +678,7 @@ export class MqttClient {
       entry.sent = true;
       entry.inflight = true;
       inflight++;
+      i++;
     }
   }
 
