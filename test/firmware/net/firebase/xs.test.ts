@@ -1,8 +1,7 @@
 import path from "node:path";
-import { rollup } from "rollup";
-import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { XsnapWorker } from "../../../../host-tools/xs/xsnap-worker.ts";
+import { bundleXsScript } from "../../../support/xs-script.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../../../..");
 
@@ -58,29 +57,6 @@ db.query("dinos", query().orderByChild("h")).then(
 );
 `;
 
-async function bundle(): Promise<string> {
-  const build = await rollup({
-    input: "scenario",
-    onwarn: () => {},
-    plugins: [
-      {
-        name: "scenario",
-        resolveId: (id) => (id === "scenario" ? id : null),
-        load: (id) => (id === "scenario" ? SCENARIO : null),
-      },
-      {
-        name: "strip-types",
-        transform(code, id) {
-          if (!id.endsWith(".ts")) return null;
-          return ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true } }).outputText;
-        },
-      },
-    ],
-  });
-  const { output } = await build.generate({ format: "iife" });
-  await build.close();
-  return output[0].code;
-}
 
 describe("the HTTP and Firebase modules inside the real XS engine", () => {
   const workers: XsnapWorker[] = [];
@@ -91,7 +67,7 @@ describe("the HTTP and Firebase modules inside the real XS engine", () => {
   it("parse, sort, decode and make a request exactly as on Node", async () => {
     const worker = new XsnapWorker();
     workers.push(worker);
-    await worker.evaluate(await bundle());
+    await worker.evaluate(await bundleXsScript(SCENARIO));
     const line = worker.output.find((l) => l.startsWith("{"));
     expect(line, worker.output.join("\n")).toBeDefined();
     expect(JSON.parse(line!)).toEqual({

@@ -1,9 +1,8 @@
 import path from "node:path";
-import { rollup } from "rollup";
-import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { encodePacket } from "../../../../firmware/net/mqtt/encode.ts";
 import { XsnapWorker } from "../../../../host-tools/xs/xsnap-worker.ts";
+import { bundleXsScript } from "../../../support/xs-script.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../../../..");
 
@@ -66,25 +65,6 @@ const received = [];
 })().catch((error) => print(JSON.stringify({ failed: String(error) })));
 `;
 
-async function bundle(): Promise<string> {
-  const build = await rollup({
-    input: "scenario",
-    onwarn: () => {},
-    plugins: [
-      { name: "scenario", resolveId: (id) => (id === "scenario" ? id : null), load: (id) => (id === "scenario" ? SCENARIO : null) },
-      {
-        name: "strip-types",
-        transform(code, id) {
-          if (!id.endsWith(".ts")) return null;
-          return ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true } }).outputText;
-        },
-      },
-    ],
-  });
-  const { output } = await build.generate({ format: "iife" });
-  await build.close();
-  return output[0].code;
-}
 
 describe("the MQTT codec and client inside the real XS engine", () => {
   const workers: XsnapWorker[] = [];
@@ -95,7 +75,7 @@ describe("the MQTT codec and client inside the real XS engine", () => {
   it("encode, decode byte by byte, and run a QoS 1/2 session exactly as on Node", async () => {
     const worker = new XsnapWorker();
     workers.push(worker);
-    await worker.evaluate(await bundle());
+    await worker.evaluate(await bundleXsScript(SCENARIO));
     const line = worker.output.find((l) => l.startsWith("{"));
     expect(line, worker.output.join("\n")).toBeDefined();
     const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
