@@ -17,6 +17,12 @@ const commands: Record<string, Entry> = {
   scenario: { summary: "run scenario files headless on the virtual board (exit code for CI)", load: () => import("./commands/scenario.ts") },
   "image-info": { summary: "print an ESP32 .bin image's header, segments, checksum, hash and app info (esptool image_info v2)", load: () => import("./commands/image-info.ts") },
   "partition-table": { summary: "print a binary ESP-IDF partition table as CSV", load: () => import("./commands/partition-table.ts") },
+  "chip-info": { summary: "connect to a board in download mode: chip, revision, features, MAC, flash size", load: () => import("./commands/chip-info.ts") },
+  flash: { summary: "write images (or the last device build) to flash, skip unchanged regions, verify by MD5", load: () => import("./commands/flash.ts") },
+  "read-flash": { summary: "read flash into a file (MD5-checked)", load: () => import("./commands/read-flash.ts") },
+  "erase-flash": { summary: "erase the whole flash", load: () => import("./commands/erase-flash.ts") },
+  "erase-region": { summary: "erase a 4 KB-aligned region of flash", load: () => import("./commands/erase-region.ts") },
+  "chip-sim": { summary: "a simulated ESP32 in download mode on a TCP port or pseudo-terminal, with fault injection", load: () => import("./commands/chip-sim.ts") },
   lab: { summary: "the virtual board, the local cloud and the lab page (what npm start runs)", load: () => import("./commands/lab.ts") },
   build: { summary: "bundle the firmware; with --device esp32, build the device images with mcconfig", load: () => import("./commands/build.ts") },
 };

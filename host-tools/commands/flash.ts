@@ -1,0 +1,112 @@
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { parseArgs } from "node:util";
+import { UsageError } from "../../firmware/core/errors.ts";
+import { lastDeviceBuild } from "../build/device-build.ts";
+import { patchFlashParams, type FlashParams, type FlashRegion } from "../flash/image/plan.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, afterMode, connectFromFlags, finishSession } from "../flash/operations/connection-options.ts";
+import { flashImages, type RegionReport } from "../flash/operations/flash-images.ts";
+import { hex, parseAmount } from "../flash/operations/numbers.ts";
+import { ProgressLine, formatBytes } from "../flash/operations/progress.ts";
+
+const USAGE = `usage: esplab flash [ADDR FILE]... [options]
+Writes images to the board's flash, compressed, and verifies every region by MD5. Regions whose bytes are already
+on the chip are skipped. With no ADDR FILE pairs it flashes the last \`esplab build --device esp32\` output
+(bootloader at 0x1000, partition table at 0x8000, app at 0x10000).
+Every image is checked (magic, chip, size, partitions, overlaps) before anything is written.
+
+options:
+  --flash-mode MODE   rewrite the bootloader header: qio | qout | dio | dout
+  --flash-size SIZE   rewrite the bootloader header: 1MB | 2MB | 4MB | 8MB | 16MB
+  --flash-freq FREQ   rewrite the bootloader header: 80m | 40m | 26m | 20m
+  --no-skip           write every region even if the chip already holds it
+  --no-compress       send plain 0xff-padded blocks
+  --build DIR         flash the Moddable build in DIR instead of the last one
+${CONNECTION_HELP}`;
+
+const BOOTLOADER_OFFSET = 0x1000;
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...CONNECTION_FLAGS,
+      "flash-mode": { type: "string" },
+      "flash-size": { type: "string" },
+      "flash-freq": { type: "string" },
+      "no-skip": { type: "boolean" },
+      "no-compress": { type: "boolean" },
+      build: { type: "string" },
+    },
+  });
+  if (values.help) return (console.log(USAGE), 0);
+  const after = afterMode(values);
+  const regions = await regionsToFlash(positionals, values.build);
+  const params = flashParams(values);
+  const patched = regions.map((region) => (region.address === BOOTLOADER_OFFSET && params ? { ...region, data: patchFlashParams(region.data, params) } : region));
+
+  const quiet = values.json === true;
+  const log = quiet ? () => {} : (message: string) => console.error(message);
+  const session = await connectFromFlags(values, log);
+  const progress = new ProgressLine(process.stderr);
+  let reports: RegionReport[];
+  let current: FlashRegion | undefined;
+  try {
+    reports = await flashImages(session, patched, {
+      skipUnchanged: !values["no-skip"],
+      compress: !values["no-compress"],
+      onProgress: quiet ? undefined : (region, p) => {
+        if (region !== current) {
+          current = region;
+          progress.start(`${region.name} @ ${hex(region.address)}`);
+        }
+        progress.update(p.written, p.total);
+      },
+      onRegionDone: quiet ? undefined : (report) => {
+        if (report.skipped) return log(`${report.name} @ ${hex(report.address)}: unchanged (MD5 ${report.md5}), skipped`);
+        progress.start(`${report.name} @ ${hex(report.address)}`);
+        const kbit = (report.size * 8) / report.seconds / 1000;
+        progress.finish(`${formatBytes(report.size)} (${formatBytes(report.compressedSize)} compressed) in ${report.seconds.toFixed(2)} s, effective ${kbit.toFixed(0)} kbit/s, MD5 verified`);
+      },
+    });
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  await finishSession(session, after, log);
+  if (quiet) console.log(JSON.stringify({ chip: session.chip.kind.name, mac: session.chip.mac, baud: session.baud, regions: reports.map((r) => ({ ...r, address: hex(r.address) })) }));
+  return 0;
+}
+
+async function regionsToFlash(positionals: string[], buildDir: string | undefined): Promise<FlashRegion[]> {
+  if (positionals.length % 2 !== 0) throw new UsageError("usage", `expected ADDR FILE pairs, got ${positionals.length} argument(s)\n${USAGE}`);
+  const pairs: { address: number; file: string }[] = [];
+  for (let i = 0; i < positionals.length; i += 2) pairs.push({ address: parseAmount(positionals[i], "address"), file: positionals[i + 1]! });
+  if (pairs.length === 0) {
+    const build = lastDeviceBuild(buildDir);
+    if (!build) throw new UsageError("no-build", buildDir ? `no Moddable ESP32 build (xs_esp32.bin) under ${buildDir}` : "nothing to flash: no device build yet. Run `esplab build --device esp32` first, or pass ADDR FILE pairs (e.g. 0x10000 app.bin)");
+    pairs.push(...build.images.map((image) => ({ address: image.address, file: image.file })));
+  }
+  return Promise.all(
+    pairs.map(async ({ address, file }) => {
+      try {
+        return { address, name: basename(file), data: new Uint8Array(await readFile(file)) };
+      } catch (error) {
+        throw new UsageError("unreadable-image", `cannot read ${file}: ${(error as Error).message}`);
+      }
+    }),
+  );
+}
+
+function flashParams(values: { "flash-mode"?: string; "flash-size"?: string; "flash-freq"?: string }): FlashParams | undefined {
+  const check = <T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined => {
+    if (value === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(value)) throw new UsageError("bad-flash-param", `--${flag} ${value}: use one of ${allowed.join(", ")}`);
+    return value as T;
+  };
+  const mode = check(values["flash-mode"], ["qio", "qout", "dio", "dout"] as const, "flash-mode");
+  const size = check(values["flash-size"], ["1MB", "2MB", "4MB", "8MB", "16MB"] as const, "flash-size");
+  const freq = check(values["flash-freq"], ["80m", "40m", "26m", "20m"] as const, "flash-freq");
+  return mode || size || freq ? { mode, size, freq } : undefined;
+}

@@ -1,0 +1,69 @@
+import { UsageError } from "../../../firmware/core/errors.ts";
+import { openLink } from "../link/open-link.ts";
+import { parseAmount } from "./numbers.ts";
+import { ROM_BAUD, openSession, type Session } from "./session.ts";
+
+/** The flags every chip command shares, in esptool's spirit. */
+export const CONNECTION_FLAGS = {
+  port: { type: "string", short: "p" },
+  baud: { type: "string", short: "b" },
+  before: { type: "string" },
+  after: { type: "string" },
+  "no-stub": { type: "boolean" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export const CONNECTION_HELP = `connection:
+  -p, --port PORT     serial device (/dev/ttyUSB0, COM3) or socket://HOST:PORT; default $ESPLAB_PORT
+  -b, --baud RATE     transfer rate after connecting (default 921600; falls back to lower rates if the adapter fails)
+  --before MODE       default-reset (DTR/RTS into download mode) | no-reset (board already in download mode)
+  --after MODE        hard-reset (default: restart into the app) | no-reset (stay in the loader)
+  --no-stub           talk to the ROM loader only (slower; no erase commands)
+  --json              print a JSON result instead of text`;
+
+export type Before = "default-reset" | "no-reset";
+export type After = "hard-reset" | "no-reset";
+
+export interface ConnectionValues {
+  port?: string;
+  baud?: string;
+  before?: string;
+  after?: string;
+  "no-stub"?: boolean;
+  json?: boolean;
+}
+
+export function afterMode(values: ConnectionValues): After {
+  const after = values.after ?? "hard-reset";
+  if (after !== "hard-reset" && after !== "no-reset") throw new UsageError("bad-after", `--after ${after}: use hard-reset or no-reset`);
+  return after;
+}
+
+function beforeMode(values: ConnectionValues): Before {
+  const before = values.before ?? "default-reset";
+  if (before !== "default-reset" && before !== "no-reset") throw new UsageError("bad-before", `--before ${before}: use default-reset or no-reset`);
+  return before;
+}
+
+/** Opens the port and a loader session; progress messages go to `log` (stderr in the CLI). */
+export async function connectFromFlags(values: ConnectionValues, log: (message: string) => void, defaultBaud = 921600): Promise<Session> {
+  const before = beforeMode(values);
+  afterMode(values);
+  const baud = values.baud === undefined ? defaultBaud : parseAmount(values.baud, "--baud");
+  const link = await openLink(values.port ?? process.env.ESPLAB_PORT, ROM_BAUD);
+  if (before === "default-reset" && !link.hasControlLines) log(`${link.name} has no DTR/RTS lines: the board must already be in download mode`);
+  return openSession({ link, baud, stub: !values["no-stub"], resets: [], log });
+}
+
+/** Leaves the chip as --after asks: restarts the app (reset line, or the loader's run command without one). */
+export async function finishSession(session: Session, after: After, log: (message: string) => void): Promise<void> {
+  try {
+    if (after === "hard-reset") {
+      log("Restarting the board into the app");
+      await session.loader.runUserCode();
+    }
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,71 @@
+import { UsageError } from "../../../firmware/core/errors.ts";
+import type { ByteLink } from "../link/link.ts";
+import { EspLoader, type ChipInfo, type LoaderTimeouts } from "../loader/esp-loader.ts";
+import { formatSize } from "../loader/chips.ts";
+
+/** The ROM loader's rate: every session starts here and may switch up once the stub runs. */
+export const ROM_BAUD = 115200;
+/** Rates tried, fastest first, when the requested one proves unreliable (CH340 adapters often fail above 460800). */
+const FALLBACK_RATES = [921600, 460800, 230400, 115200];
+
+export interface SessionOptions {
+  link: ByteLink;
+  /** Requested rate for the transfer; the session may settle lower. */
+  baud?: number;
+  /** Resets into download mode (from the reset strategies); empty for --before no-reset or links without lines. */
+  resets?: Array<() => Promise<void>>;
+  /** false: stay with the ROM loader (--no-stub). */
+  stub?: boolean;
+  timeouts?: Partial<LoaderTimeouts>;
+  log?: (message: string) => void;
+}
+
+export interface Session {
+  loader: EspLoader;
+  chip: ChipInfo;
+  flashId: number;
+  flashSize: number;
+  baud: number;
+  close(): Promise<void>;
+}
+
+/** Connects, identifies the chip, starts the stub, settles the baud rate and attaches the flash. */
+export async function openSession(options: SessionOptions): Promise<Session> {
+  const log = options.log ?? (() => {});
+  const loader = new EspLoader(options.link, { timeouts: options.timeouts, log });
+  const close = async () => {
+    loader.close();
+    await options.link.close();
+  };
+  try {
+    log(`Connecting to ${options.link.name}...`);
+    const chip = await loader.connect({ resets: options.resets });
+    log(`Chip is ${chip.description}, features: ${chip.features.join(", ")}, MAC ${chip.mac}`);
+    if (options.stub !== false) {
+      await loader.runStub();
+      log("Flasher stub running");
+    }
+    const baud = await settleBaud(loader, options.baud ?? ROM_BAUD, log);
+    const { flashId, flashSize } = await loader.attachFlash();
+    log(`Flash id 0x${flashId.toString(16).padStart(6, "0")}, ${formatSize(flashSize)}`);
+    return { loader, chip, flashId, flashSize, baud, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function settleBaud(loader: EspLoader, wanted: number, log: (message: string) => void): Promise<number> {
+  if (wanted === ROM_BAUD) return ROM_BAUD;
+  if (!Number.isInteger(wanted) || wanted < 9600 || wanted > 5_000_000) throw new UsageError("bad-baud", `--baud ${wanted} is not a usable rate; try 115200, 460800 or 921600`);
+  const candidates = [wanted, ...FALLBACK_RATES.filter((rate) => rate < wanted && rate > ROM_BAUD)];
+  for (const rate of candidates) {
+    if (await loader.changeBaud(rate)) {
+      if (rate !== wanted) log(`Using ${rate} baud: the adapter was unreliable at ${wanted}`);
+      else log(`Changed baud to ${rate}`);
+      return rate;
+    }
+  }
+  log(`Staying at ${ROM_BAUD} baud: the adapter was unreliable at every faster rate`);
+  return ROM_BAUD;
+}
