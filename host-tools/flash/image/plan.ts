@@ -35,7 +35,8 @@ export function validateFlashPlan(regions: FlashRegion[], options: FlashPlanOpti
     }
     const partition = appOffsets.get(region.address);
     const expectsImage = region.address === BOOTLOADER_OFFSET[options.chip] || partition !== undefined;
-    if (!expectsImage) continue;
+    // Anything else that starts like an image is still checked, so an app for another chip is caught anywhere.
+    if (!expectsImage && region.data[0] !== IMAGE_MAGIC) continue;
     if (region.data[0] !== IMAGE_MAGIC) {
       problems.push({ region: region.name, problem: `at ${hex(region.address)} an app/bootloader image is expected but byte 0 is ${hex(region.data[0] ?? 0)}, not 0xe9`, fix: "flash the .bin from the build (not the .elf) at this address" });
       continue;

@@ -331,7 +331,7 @@ export class EspLoader {
       let block = payload.subarray(seq * blockSize, (seq + 1) * blockSize);
       if (!compress && block.length < blockSize) block = concat(block, new Uint8Array(blockSize - block.length).fill(0xff));
       const blockTimeout = Math.max(this.#timeouts.default, (this.#timeouts.eraseWritePerMb * block.length * ratio) / MB);
-      await this.command(dataOp, concat(words(block.length, seq, 0, 0), block), { checksum: dataChecksum(block), timeoutMs: blockTimeout });
+      await this.command(dataOp, concat(words(block.length, seq, 0, 0), block), { checksum: dataChecksum(block), timeoutMs: blockTimeout, tries: this.#tries + 2 });
       sent += block.length;
       options.onProgress?.({ written: Math.min(data.length, Math.round(sent * ratio)), total: data.length, sent });
     }

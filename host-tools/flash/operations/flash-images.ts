@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { deflateSync } from "node:zlib";
 import { EsplabError, ProtocolError, TimeoutError } from "../../../firmware/core/errors.ts";
-import { parsePartitionTable, type PartitionTable } from "../image/partition-table.ts";
+import { MAX_TABLE_LENGTH, PartitionTableError, parsePartitionTable, type PartitionTable } from "../image/partition-table.ts";
 import { validateFlashPlan, type FlashRegion } from "../image/plan.ts";
 import { CommandFailedError, VerifyError, type WriteProgress } from "../loader/esp-loader.ts";
 import type { Session } from "./session.ts";
@@ -39,7 +39,8 @@ export class FlashWriteError extends EsplabError {}
  * touching it, then writes each region that differs and verifies it by MD5. Never reports success without a match.
  */
 export async function flashImages(session: Session, regions: FlashRegion[], options: FlashOptions = {}): Promise<RegionReport[]> {
-  validateFlashPlan(regions, { chip: session.chip.kind.name, flashSize: session.flashSize, partitions: partitionsIn(regions) });
+  const partitions = partitionsIn(regions) ?? (await partitionsOnChip(session));
+  validateFlashPlan(regions, { chip: session.chip.kind.name, flashSize: session.flashSize, partitions });
   const reports: RegionReport[] = [];
   for (const region of regions) {
     const report = await flashRegion(session, region, options);
@@ -87,6 +88,17 @@ function partitionsIn(regions: FlashRegion[]): PartitionTable | undefined {
     return parsePartitionTable(table.data, { requireEndMarker: false });
   } catch {
     return undefined;
+  }
+}
+
+/** The table already on the chip, when the plan brings none (so an app is still checked against its partition). */
+async function partitionsOnChip(session: Session): Promise<PartitionTable | undefined> {
+  if (!session.loader.isStub) return undefined;
+  try {
+    return parsePartitionTable(await session.loader.readFlash(PARTITION_TABLE_OFFSET, MAX_TABLE_LENGTH), { requireEndMarker: false });
+  } catch (error) {
+    if (error instanceof PartitionTableError) return undefined;
+    throw error;
   }
 }
 

@@ -42,8 +42,8 @@ describe("EspLoader against the simulated ESP32", () => {
     expect((await esp.attachFlash()).flashSize).toBe(4 * 1024 * 1024);
     const app = fixture("esp32-app-template.bin");
     await esp.writeRegion(0x10000, app);
-    expect(await esp.readFlash(0x10000, app.length)).toEqual(app);
-    expect(simulator!.flash.read(0x10000, app.length)).toEqual(app);
+    expect(Buffer.from(await esp.readFlash(0x10000, app.length)).equals(app)).toBe(true);
+    expect(Buffer.from(simulator!.flash.read(0x10000, app.length)).equals(app)).toBe(true);
   });
 
   it("writes through the ROM loader alone (1 KB blocks, MD5 as hex text, 64-byte reads)", async () => {
