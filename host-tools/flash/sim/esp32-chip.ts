@@ -236,7 +236,9 @@ export class SimulatedEsp32 {
     this.#reply(Op.MEM_END, 0);
     if (stayInLoader) return;
     if (entry === this.#stub.entry && this.#uploadedStub()) {
+      // esptool's stub attaches the SPI flash itself when it starts.
       this.mode = "stub";
+      this.#attached = true;
       this.#memory = [];
       this.#send(slipEncode(new TextEncoder().encode("OHAI")));
     } else {

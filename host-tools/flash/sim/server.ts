@@ -39,12 +39,18 @@ export async function startChipSimulator(options: ChipSimulatorOptions = {}): Pr
   let connections = 0;
   let busy = false;
 
-  const server: Server = createServer({ noDelay: true }, (socket) => {
+  let released: Promise<void> = Promise.resolve();
+  let release = () => {};
+
+  const server: Server = createServer({ noDelay: true }, async (socket) => {
+    // A host that just closed may still be on its way out; give it a moment before calling the port busy.
+    if (busy) await Promise.race([released, new Promise((resolve) => setTimeout(resolve, 1000))]);
     if (busy) {
       socket.end("esplab chip-sim: another host is connected; one at a time\n");
       return;
     }
     busy = true;
+    released = new Promise((resolve) => (release = resolve));
     connections++;
     sockets.add(socket);
     const uart: { line?: SimulatedUart } = {};
@@ -57,6 +63,7 @@ export async function startChipSimulator(options: ChipSimulatorOptions = {}): Pr
       uart.line!.close();
       sockets.delete(socket);
       busy = false;
+      release();
     });
   });
   await new Promise<void>((resolve, reject) => {
