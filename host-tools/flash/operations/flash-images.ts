@@ -54,7 +54,7 @@ async function flashRegion(session: Session, region: FlashRegion, options: Flash
   const started = performance.now();
   const md5 = createHash("md5").update(region.data).digest("hex");
   const base = { name: region.name, address: region.address, size: region.data.length, md5 };
-  if ((options.skipUnchanged ?? true) && (await session.loader.md5(region.address, region.data.length)) === md5) {
+  if ((options.skipUnchanged ?? true) && (await alreadyOnChip(session, region, md5))) {
     return { ...base, compressedSize: 0, skipped: true, seconds: (performance.now() - started) / 1000, attempts: 0 };
   }
   const compress = options.compress ?? true;
@@ -79,6 +79,21 @@ async function flashRegion(session: Session, region: FlashRegion, options: Flash
     }
   }
 }
+
+/**
+ * Whether the chip already holds the region. The first 4 KB are compared first: when they differ (the usual case
+ * for a new build) the hash of the whole region, which costs the chip a pass over all of it, is not needed.
+ */
+async function alreadyOnChip(session: Session, region: FlashRegion, md5: string): Promise<boolean> {
+  const prefix = Math.min(PREFIX_CHECK, region.data.length);
+  if (prefix < region.data.length) {
+    const prefixMd5 = createHash("md5").update(region.data.subarray(0, prefix)).digest("hex");
+    if ((await session.loader.md5(region.address, prefix)) !== prefixMd5) return false;
+  }
+  return (await session.loader.md5(region.address, region.data.length)) === md5;
+}
+
+const PREFIX_CHECK = 0x1000;
 
 /** The partition table among the regions, if one is being flashed, so app sizes can be checked against it. */
 function partitionsIn(regions: FlashRegion[]): PartitionTable | undefined {

@@ -4,7 +4,7 @@ import { decodeRequest, encodeResponse, type Request } from "../protocol/packets
 import { SlipDecoder, slipEncode } from "../protocol/slip.ts";
 import { loadStub, type StubImage } from "../loader/stub.ts";
 import { StreamInflater } from "./inflater.ts";
-import { FLASH_TIMING, SECTOR, type SimulatedFlash } from "./spi-flash.ts";
+import { BLOCK, FLASH_TIMING, SECTOR, type SimulatedFlash } from "./spi-flash.ts";
 import { Esp32Registers } from "./esp32-registers.ts";
 
 export interface ChipSimOptions {
@@ -306,18 +306,20 @@ export class SimulatedEsp32 {
       // The stub acknowledges on receipt and programs while the next block arrives.
       await this.#waitForFlash();
       this.#reply(request.op, 0);
-      this.#busyUntil = Math.max(this.#busyUntil, performance.now()) + this.#scaled(this.#eraseAhead(address + bytes.length) + this.#flash.program(address, bytes));
+      this.#busyUntil = Math.max(this.#busyUntil, performance.now()) + this.#scaled(this.#eraseAhead(address + bytes.length, write.offset + write.size) + this.#flash.program(address, bytes));
     } else {
       await this.#sleep(this.#flash.program(address, bytes));
       this.#reply(request.op, 0);
     }
   }
 
-  #eraseAhead(end: number): number {
+  /** Erases just ahead of the write: a 64 KB block where aligned and wholly inside the region, else a sector. */
+  #eraseAhead(end: number, regionEnd: number): number {
     let ms = 0;
     while (this.#erasedUpTo < end) {
-      ms += this.#flash.erase(this.#erasedUpTo, SECTOR);
-      this.#erasedUpTo += SECTOR;
+      const step = this.#erasedUpTo % BLOCK === 0 && regionEnd - this.#erasedUpTo >= BLOCK ? BLOCK : SECTOR;
+      ms += this.#flash.erase(this.#erasedUpTo, step);
+      this.#erasedUpTo += step;
     }
     return ms;
   }

@@ -16,7 +16,7 @@ export const FLASH_TIMING = {
 } as const;
 
 export const SECTOR = 0x1000;
-const BLOCK = 0x10000;
+export const BLOCK = 0x10000;
 const PAGE = 0x100;
 
 /** JEDEC id as read back by RDID (0x9F): manufacturer 0xEF (Winbond), type 0x40, capacity 0x16 = 2^22 bytes. */
