@@ -1,0 +1,113 @@
+import { execFile } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startChipSimulator, type ChipSimulator } from "../../../host-tools/flash/sim/server.ts";
+import { esp32Fixture } from "../../support/chip-sim.ts";
+
+const root = path.resolve(import.meta.dirname, "../../..");
+const fixtures = path.join(root, "test/fixtures/esp32");
+
+/** Runs the CLI as a user would, asynchronously (the simulator lives in this process). */
+function esplab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(root, "bin/esplab.js"), ...args], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+let simulator: ChipSimulator;
+let scratch: string;
+beforeEach(async () => {
+  simulator = await startChipSimulator();
+  scratch = mkdtempSync(path.join(tmpdir(), "esplab-flash-"));
+});
+afterEach(async () => {
+  await simulator.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("esplab chip commands against chip-sim", () => {
+  it("chip-info prints chip, features, MAC and flash size, also as JSON", async () => {
+    const text = await esplab("chip-info", "--port", simulator.url);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/Chip:\s+ESP32-D0WD-V3 \(revision v3.0\)/);
+    expect(text.stdout).toMatch(/Flash:\s+4MB/);
+    const json = JSON.parse((await esplab("chip-info", "--port", simulator.url, "--json")).stdout);
+    expect(json).toMatchObject({ chip: "esp32", mac: "24:0a:c4:5e:1a:b0", flashSize: 4 * 1024 * 1024, flashId: "0x1640ef" });
+  });
+
+  it("flash writes and verifies, read-flash reads back the same bytes, and a second flash skips everything", async () => {
+    const args = ["0x1000", path.join(fixtures, "bootloader_esp32.bin"), "0x8000", path.join(fixtures, "partitions_singleapp.bin"), "0x10000", path.join(fixtures, "esp32-app-template.bin")];
+    const first = await esplab("flash", ...args, "--port", simulator.url);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/esp32-app-template.bin @ 0x10000: 587.7 KB .* MD5 verified/);
+
+    const out = path.join(scratch, "app.bin");
+    const app = esp32Fixture("esp32-app-template.bin");
+    expect((await esplab("read-flash", "0x10000", String(app.length), out, "--port", simulator.url)).code).toBe(0);
+    expect(readFileSync(out).equals(app)).toBe(true);
+
+    const again = JSON.parse((await esplab("flash", ...args, "--port", simulator.url, "--json")).stdout);
+    expect(again.regions.map((r: { skipped: boolean }) => r.skipped)).toEqual([true, true, true]);
+  });
+
+  it("flash with no files takes a Moddable build's three images and puts each at its offset", async () => {
+    for (const [from, to] of [["bootloader_esp32.bin", "bootloader.bin"], ["partitions_singleapp.bin", "partition-table.bin"], ["esp32-app-template.bin", "xs_esp32.bin"]]) {
+      copyFileSync(path.join(fixtures, from!), path.join(scratch, to!));
+    }
+    const result = await esplab("flash", "--build", scratch, "--port", simulator.url, "--json");
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).regions.map((r: { address: string; name: string }) => `${r.name}@${r.address}`)).toEqual(["bootloader.bin@0x01000", "partition-table.bin@0x08000", "xs_esp32.bin@0x10000"]);
+    expect(Buffer.from(simulator.flash.read(0x8000, 96)).equals(esp32Fixture("partitions_singleapp.bin"))).toBe(true);
+  });
+
+  it("refuses an ESP32-S2 app before writing, and says why", async () => {
+    const result = await esplab("flash", "0x10000", path.join(fixtures, "esp_idf_blink_esp32s2.bin"), "--port", simulator.url);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/this image is for ESP32-S2 but the board is an ESP32 — build for -p esp32/);
+    expect(simulator.flash.read(0x10000, 16).every((b) => b === 0xff)).toBe(true);
+  });
+
+  it("erase-region checks alignment before connecting, then erases exactly the region", async () => {
+    const unaligned = await esplab("erase-region", "0x8100", "0x1000", "--port", simulator.url);
+    expect(unaligned.code).toBe(1);
+    expect(unaligned.stderr).toMatch(/4 KB-aligned/);
+    expect(simulator.connections).toBe(0);
+
+    await esplab("flash", "0x8000", path.join(fixtures, "partitions_singleapp.bin"), "0x9000", path.join(fixtures, "partitions_singleapp.bin"), "--port", simulator.url);
+    expect((await esplab("erase-region", "0x8000", "4k", "--port", simulator.url)).code).toBe(0);
+    expect(simulator.flash.read(0x8000, 96).every((b) => b === 0xff)).toBe(true);
+    expect(Buffer.from(simulator.flash.read(0x9000, 96)).equals(esp32Fixture("partitions_singleapp.bin"))).toBe(true);
+  });
+
+  it("without a port or a build it says what to pass", async () => {
+    const noPort = await esplab("chip-info");
+    expect(noPort.stderr).toMatch(/no port given: pass --port/);
+    const noBuild = await esplab("flash", "--build", scratch, "--port", simulator.url);
+    expect(noBuild.stderr).toMatch(/no Moddable ESP32 build/);
+  });
+});
+
+describe("a board that does not enter download mode", () => {
+  let board: Server;
+  afterEach(() => new Promise<void>((resolve) => board.close(() => resolve())));
+
+  it("explains BOOT/EN using the boot log the board printed", async () => {
+    board = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.write("ets Jul 29 2019 12:21:46\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n");
+      socket.on("data", () => socket.write("I (31) boot: ESP-IDF v4.4 2nd stage bootloader\r\n"));
+    });
+    await new Promise<void>((resolve) => board.listen(0, "127.0.0.1", resolve));
+    const port = (board.address() as { port: number }).port;
+    const result = await esplab("chip-info", "--port", `socket://127.0.0.1:${port}`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/booted its app instead of the download mode/);
+    expect(result.stderr).toMatch(/Hold the BOOT \(IO0\) button, press and release EN/);
+    expect(result.stderr).toMatch(/no DTR\/RTS lines/);
+  });
+});
