@@ -65,7 +65,8 @@ export interface WriteProgress {
 const FLASH_BLOCK_ROM = 0x400;
 const FLASH_BLOCK_STUB = 0x4000;
 const RAM_BLOCK = 0x1800;
-const READ_SEGMENT = 0x40000;
+/** Reads go in MD5-checked segments, so a damaged packet costs one segment, not the whole read. */
+const READ_SEGMENT = 0x8000;
 const MB = 1024 * 1024;
 
 /**
@@ -360,10 +361,12 @@ export class EspLoader {
           out.set(await this.#streamSegment(address + at, length, (done) => onProgress?.(at + done, size)), at);
           break;
         } catch (error) {
-          if (!(error instanceof TimeoutError || error instanceof ProtocolError || error instanceof VerifyError) || attempt >= this.#tries) throw error;
+          if (!(error instanceof TimeoutError || error instanceof ProtocolError || error instanceof VerifyError) || attempt >= this.#tries + 3) throw error;
           this.#log(`reading 0x${(address + at).toString(16)}: ${error.message}; retrying`);
-          // The stub gives up on a stalled read after a few seconds of silence; wait for the line to go quiet.
-          await this.channel.drain(200, 5000);
+          // The stub only leaves its read loop once everything is acknowledged: acknowledge it all, let it finish
+          // sending, then ask again.
+          await this.channel.send(words(length));
+          await this.channel.drain(100, 5000);
         }
       }
     }
