@@ -84,6 +84,13 @@ describe("esplab chip commands against chip-sim", () => {
     expect(Buffer.from(simulator.flash.read(0x9000, 96)).equals(esp32Fixture("partitions_singleapp.bin"))).toBe(true);
   });
 
+  it("partition-table --port reads the table from the chip", async () => {
+    await esplab("flash", "0x8000", path.join(fixtures, "partitions_singleapp.bin"), "--port", simulator.url);
+    const result = await esplab("partition-table", "--port", simulator.url);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("factory,app,factory,0x10000,1M,\nrfdata,data,phy,0x110000,256K,\nwifidata,data,nvs,0x150000,256K,");
+  });
+
   it("without a port or a build it says what to pass", async () => {
     const noPort = await esplab("chip-info");
     expect(noPort.stderr).toMatch(/no port given: pass --port/);
