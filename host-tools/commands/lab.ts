@@ -1,10 +1,10 @@
-import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { partControls } from "../lab/controls.ts";
 import { LabServer } from "../lab/server.ts";
+import { watchSources } from "../lab/source-watcher.ts";
 import { databaseFeed, mqttFeed, readingsFeed } from "../lab/feeds.ts";
 import { startLocalCloud } from "../cloud/index.ts";
 import { describeConfig, loadLaptopConfig } from "../runtime/laptop-config.ts";
@@ -77,7 +77,7 @@ export async function run(args: string[]): Promise<number> {
 
 Ctrl-C stops everything.`);
 
-  const stopWatching = device.engine === "xs" ? watchFirmware(async () => {
+  const stopWatching = device.engine === "xs" ? watchSources(path.join(ROOT, "firmware"), async () => {
     console.log("firmware changed: rebuilding and resetting the board…");
     try {
       await device.restart();
@@ -96,21 +96,4 @@ Ctrl-C stops everything.`);
   await device.stop();
   await cloud.close();
   return 0;
-}
-
-/** Calls `onChange` (debounced) when a firmware source changes. */
-function watchFirmware(onChange: () => Promise<void>): () => void {
-  let timer: NodeJS.Timeout | undefined;
-  let running = Promise.resolve();
-  const watcher = fs.watch(path.join(ROOT, "firmware"), { recursive: true }, (_event, file) => {
-    if (!file || !file.endsWith(".ts")) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      running = running.then(onChange);
-    }, 300);
-  });
-  return () => {
-    clearTimeout(timer);
-    watcher.close();
-  };
 }
