@@ -87,22 +87,26 @@ function probability(text: string, flag: string, max: number): number {
 /** socat turns the TCP port into a pty; it is restarted whenever a host closes the pty. */
 function bridgePty(path: string, port: number): { stop(): void } {
   let child: ChildProcess | undefined;
+  let restart: NodeJS.Timeout | undefined;
   let stopped = false;
   const start = () => {
+    if (stopped) return;
     child = spawn("socat", [`pty,raw,echo=0,link=${path},wait-slave`, `tcp:127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "inherit"] });
     child.on("error", (error) => {
       console.error(`esplab chip-sim: cannot start socat for --pty (${error.message}); install it with: sudo apt-get install socat`);
       stopped = true;
     });
     child.on("exit", () => {
-      if (!stopped) setTimeout(start, 100);
+      if (!stopped) restart = setTimeout(start, 100);
     });
   };
   start();
   return {
     stop() {
       stopped = true;
-      child?.kill();
+      clearTimeout(restart);
+      // socat waiting for the pty to be opened ignores SIGTERM.
+      child?.kill("SIGKILL");
     },
   };
 }

@@ -1,5 +1,8 @@
 import { UsageError } from "../../../firmware/core/errors.ts";
+import type { ByteLink } from "../link/link.ts";
 import { openLink } from "../link/open-link.ts";
+import { defaultResets, hardReset } from "../link/reset.ts";
+import { describePort } from "../ports/list-ports.ts";
 import { parseAmount } from "./numbers.ts";
 import { ROM_BAUD, openSession, type Session } from "./session.ts";
 
@@ -52,16 +55,36 @@ export async function connectFromFlags(values: ConnectionValues, log: (message: 
   afterMode(values);
   const baud = values.baud === undefined ? defaultBaud : parseAmount(values.baud, "--baud");
   const link = await openLink(values.port ?? process.env.ESPLAB_PORT, ROM_BAUD);
-  if (before === "default-reset" && !link.hasControlLines) log(`${link.name} has no DTR/RTS lines: the board must already be in download mode`);
-  return openSession({ link, baud, stub: !values["no-stub"], resets: [], log });
+  const resets = before === "no-reset" ? [] : await resetsFor(link, log);
+  return openSession({ link, baud, stub: !values["no-stub"], resets, log });
+}
+
+/** The reset strategies for this port, each reporting once when the port turns out to have no DTR/RTS lines. */
+async function resetsFor(link: ByteLink, log: (message: string) => void): Promise<Array<() => Promise<void>>> {
+  if (!link.hasControlLines) {
+    log(`${link.name} has no DTR/RTS lines: the board must already be in download mode (hold BOOT, tap EN)`);
+    return [];
+  }
+  const usbJtag = (await describePort(link.name))?.adapter?.usbJtag === true;
+  let warned = false;
+  return defaultResets(link, { usbJtag }).map((strategy) => async () => {
+    if (!(await strategy.run()) && !warned) {
+      warned = true;
+      log(`${link.name} has no DTR/RTS lines (a pseudo-terminal?): the board must already be in download mode (hold BOOT, tap EN)`);
+    }
+  });
 }
 
 /** Leaves the chip as --after asks: restarts the app (reset line, or the loader's run command without one). */
 export async function finishSession(session: Session, after: After, log: (message: string) => void): Promise<void> {
   try {
     if (after === "hard-reset") {
-      log("Restarting the board into the app");
-      await session.loader.runUserCode();
+      if (await hardReset(session.loader.link)) {
+        log("Hard reset through RTS: the app is starting");
+      } else {
+        log("No reset lines: asking the loader to start the app");
+        await session.loader.runUserCode();
+      }
     }
   } finally {
     await session.close();

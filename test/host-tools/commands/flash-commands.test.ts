@@ -1,11 +1,12 @@
-import { execFile } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startChipSimulator, type ChipSimulator } from "../../../host-tools/flash/sim/server.ts";
 import { esp32Fixture } from "../../support/chip-sim.ts";
+import { hasSocat } from "../../support/pty-pair.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 const fixtures = path.join(root, "test/fixtures/esp32");
@@ -116,5 +117,35 @@ describe("a board that does not enter download mode", () => {
     expect(result.stderr).toMatch(/booted its app instead of the download mode/);
     expect(result.stderr).toMatch(/Hold the BOOT \(IO0\) button, press and release EN/);
     expect(result.stderr).toMatch(/no DTR\/RTS lines/);
+  });
+});
+
+describe.skipIf(!hasSocat)("esplab chip-sim on a pseudo-terminal", () => {
+  it("is flashed through a serial port path like a board with no reset lines", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "esplab-pty-"));
+    const ptyPath = path.join(dir, "ttyESP");
+    const sim = spawn(process.execPath, [path.join(root, "bin/esplab.js"), "chip-sim", "--tcp", "0", "--pty", ptyPath], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = "";
+        sim.stdout!.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes("Press Ctrl-C")) resolve();
+        });
+        sim.once("exit", (code) => reject(new Error(`chip-sim exited with ${code}: ${out}`)));
+      });
+      for (let i = 0; i < 50 && !existsSync(ptyPath); i++) await new Promise((r) => setTimeout(r, 50));
+      const result = await esplab("flash", "0x8000", path.join(fixtures, "partitions_singleapp.bin"), "--port", ptyPath, "--baud", "460800");
+      expect(result.code).toBe(0);
+      expect(result.stderr).toMatch(/no DTR\/RTS lines \(a pseudo-terminal\?\)/);
+      expect(result.stderr).toMatch(/partitions_singleapp.bin @ 0x08000: .* MD5 verified/);
+      expect(result.stderr).toMatch(/No reset lines: asking the loader to start the app/);
+      const again = await esplab("partition-table", "--port", ptyPath);
+      expect(again.stdout).toContain("factory,app,factory,0x10000,1M,");
+    } finally {
+      sim.kill("SIGTERM");
+      await new Promise((resolve) => sim.once("exit", resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
