@@ -18,6 +18,7 @@ const commands: Record<string, Entry> = {
   "image-info": { summary: "print an ESP32 .bin image's header, segments, checksum, hash and app info (esptool image_info v2)", load: () => import("./commands/image-info.ts") },
   "partition-table": { summary: "print a binary ESP-IDF partition table as CSV", load: () => import("./commands/partition-table.ts") },
   ports: { summary: "list the USB serial ports a board could be on, with their adapters (no udevadm needed)", load: () => import("./commands/ports.ts") },
+  monitor: { summary: "serial console: boot lines explained, Moddable trace/exceptions readable, Ctrl-R reset, Ctrl-] quit", load: () => import("./commands/monitor.ts") },
   "chip-info": { summary: "connect to a board in download mode: chip, revision, features, MAC, flash size", load: () => import("./commands/chip-info.ts") },
   flash: { summary: "write images (or the last device build) to flash, skip unchanged regions, verify by MD5", load: () => import("./commands/flash.ts") },
   "read-flash": { summary: "read flash into a file (MD5-checked)", load: () => import("./commands/read-flash.ts") },
