@@ -15,6 +15,11 @@ export interface ChipSimOptions {
   timeScale?: number;
   /** The flasher stub the chip recognises when it is uploaded (esptool-js's ESP32 stub by default). */
   stub?: StubImage;
+  /**
+   * Pretend to be a later chip, for detection tests only (the protocol stays the ESP32's): its chip-magic value,
+   * and for chips whose ROM has GET_SECURITY_INFO, the chip id it reports there.
+   */
+  impersonate?: { chipMagic: number; securityInfoChipId?: number };
 }
 
 type Mode = "rom" | "stub" | "user-code";
@@ -73,13 +78,15 @@ export class SimulatedEsp32 {
   #memory: MemoryUpload[] = [];
   #busyUntil = 0;
   #readAck: ((total: number) => void) | undefined;
+  readonly #securityInfoChipId: number | undefined;
 
   constructor(options: ChipSimOptions, send: (bytes: Uint8Array) => void) {
     this.#flash = options.flash;
     this.#send = send;
     this.#timeScale = options.timeScale ?? 0;
     this.#stub = options.stub ?? loadStub("esp32");
-    this.#registers = new Esp32Registers(options.mac ?? Uint8Array.from([0x24, 0x0a, 0xc4, 0x5e, 0x1a, 0xb0]), this.#flash.jedecId, () => this.baud);
+    this.#registers = new Esp32Registers(options.mac ?? Uint8Array.from([0x24, 0x0a, 0xc4, 0x5e, 0x1a, 0xb0]), this.#flash.jedecId, () => this.baud, options.impersonate?.chipMagic);
+    this.#securityInfoChipId = options.impersonate?.securityInfoChipId;
   }
 
   receive(bytes: Uint8Array): void {
@@ -179,6 +186,10 @@ export class SimulatedEsp32 {
       case Op.READ_FLASH:
         if (!this.#isStub) break;
         return this.#streamRead(data);
+      case Op.GET_SECURITY_INFO:
+        if (this.#securityInfoChipId === undefined) break;
+        // flags, flash_crypt_cnt, 7 key purposes, chip id, API version
+        return this.#reply(op, 0, Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, this.#securityInfoChipId, 0, 0, 0, 0, 0, 0, 0]));
       case Op.RUN_USER_CODE:
         if (!this.#isStub) break;
         return this.#runUserCode();

@@ -27,7 +27,7 @@ export class Esp32Registers {
   readonly #jedecId: number;
   readonly #baud: () => number;
 
-  constructor(mac: Uint8Array, jedecId: number, baud: () => number) {
+  constructor(mac: Uint8Array, jedecId: number, baud: () => number, chipMagic = ESP32_CHIP_MAGIC) {
     this.#jedecId = jedecId;
     this.#baud = baud;
     const efuse = (word: number, value: number) => this.#values.set(ESP32_REGISTERS.efuseBase + 4 * word, value >>> 0);
@@ -38,7 +38,7 @@ export class Esp32Registers {
     efuse(3, (1 << 15) | (1 << 9));
     efuse(5, 1 << 20);
     this.#values.set(ESP32_REGISTERS.apbCtlDate, 0x80000000 | 0x16042000);
-    this.#values.set(ESP32_REGISTERS.chipMagic, ESP32_CHIP_MAGIC);
+    this.#values.set(ESP32_REGISTERS.chipMagic, chipMagic);
   }
 
   read(address: number): number {

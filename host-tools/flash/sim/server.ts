@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { SimulatedEsp32 } from "./esp32-chip.ts";
+import { SimulatedEsp32, type ChipSimOptions } from "./esp32-chip.ts";
 import type { FaultOptions } from "./faults.ts";
 import { SimulatedFlash } from "./spi-flash.ts";
 import { SimulatedUart } from "./uart.ts";
@@ -15,6 +15,7 @@ export interface ChipSimulatorOptions {
   timeScale?: number;
   faults?: FaultOptions;
   mac?: Uint8Array;
+  impersonate?: ChipSimOptions["impersonate"];
 }
 
 export interface ChipSimulator {
@@ -54,7 +55,7 @@ export async function startChipSimulator(options: ChipSimulatorOptions = {}): Pr
     connections++;
     sockets.add(socket);
     const uart: { line?: SimulatedUart } = {};
-    const chip = new SimulatedEsp32({ flash, timeScale: options.timeScale, mac: options.mac }, (bytes) => uart.line!.fromChip(bytes));
+    const chip = new SimulatedEsp32({ flash, timeScale: options.timeScale, mac: options.mac, impersonate: options.impersonate }, (bytes) => uart.line!.fromChip(bytes));
     uart.line = new SimulatedUart(chip, { timeScale: options.timeScale ?? 0, faults: options.faults }, (bytes) => socket.write(bytes), () => socket.destroy());
     current = chip;
     socket.on("data", (chunk) => uart.line!.fromHost(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));

@@ -54,4 +54,22 @@ describe("EspLoader against the simulated ESP32", () => {
     expect(await esp.readFlash(0x1000, 256)).toEqual(bootloader.subarray(0, 256));
     expect(simulator!.chip!.mode).toBe("rom");
   });
+
+  it("recognises an ESP32-S2 by its magic value and an ESP32-S3 or C3 by GET_SECURITY_INFO, and says they are not supported", async () => {
+    const cases = [
+      { impersonate: { chipMagic: 0x000007c6 }, label: "ESP32-S2" },
+      { impersonate: { chipMagic: 0x9, securityInfoChipId: 9 }, label: "ESP32-S3" },
+      { impersonate: { chipMagic: 0x1b31506f, securityInfoChipId: 5 }, label: "ESP32-C3" },
+    ];
+    for (const { impersonate, label } of cases) {
+      await simulator?.close();
+      simulator = await startChipSimulator({ impersonate });
+      const link = await SocketLink.open(simulator.url, 115200);
+      const esp = new EspLoader(link, { timeouts: { default: 400 } });
+      const error = await esp.connect().catch((e: unknown) => e);
+      esp.close();
+      await link.close();
+      expect((error as Error).message).toBe(`this board is an ${label}; esplab flashes the ESP32 only for now. Use esptool (pip install esptool) for the ${label}`);
+    }
+  });
 });
