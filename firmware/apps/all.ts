@@ -3,3 +3,4 @@ import "./board-check.ts";
 import "./assignment2.ts";
 import "./assignment3.ts";
 import "./assignment5.ts";
+import "./telemetry.ts";

@@ -53,6 +53,8 @@ function describeStep(step: Step): string {
       return `set ${step.distanceCm !== undefined ? `distance ${step.distanceCm}` : ""}${step.obstacle !== undefined ? ` obstacle ${step.obstacle}` : ""}`.trim();
     case "wait":
       return `wait ${step.ms} ms`;
+    case "publish":
+      return `publish ${step.topic}`;
     case "expect-lcd":
       return `expect lcd "${step.text}"`;
     case "expect-servo":

@@ -16,6 +16,7 @@ import type { FlatConfig } from "../../firmware/apps/config.ts";
  *     - expect: { db: /readings/Device001, exists: true }
  *     - expect: { db: /devices/Device001/angle, equals: 45 }
  *     - expect: { mqtt: sensor/Device001, contains: '"seq"' }
+ *     - publish: { topic: cmd/Device001/servo, payload: "90" }   # the server side sends a message (QoS 1)
  *     - expect: { serial: "signed in" }
  *     - wait: 2s
  */
@@ -23,6 +24,7 @@ export type Step =
   | { kind: "press"; keys: string[]; line: number }
   | { kind: "set"; distanceCm?: number; obstacle?: boolean; line: number }
   | { kind: "wait"; ms: number; line: number }
+  | { kind: "publish"; topic: string; payload: string; retain: boolean; line: number }
   | { kind: "expect-lcd"; text: string; row?: number; withinMs: number; line: number }
   | { kind: "expect-servo"; angle: number; tolerance: number; withinMs: number; line: number }
   | { kind: "expect-db"; path: string; exists?: boolean; equals?: unknown; withinMs: number; line: number }
@@ -76,7 +78,7 @@ export function parseScenario(text: string, file: string): Scenario {
 function parseStep(node: Node, line: number, fail: (line: number, message: string) => never): Step {
   const step = (node as { toJSON(): unknown }).toJSON() as Record<string, unknown>;
   if (!step || typeof step !== "object" || Array.isArray(step) || Object.keys(step).length !== 1) {
-    fail(line, "each step is one of: press, set, wait, expect");
+    fail(line, "each step is one of: press, set, wait, publish, expect");
   }
   const [kind, value] = Object.entries(step)[0]!;
   switch (kind) {
@@ -99,10 +101,20 @@ function parseStep(node: Node, line: number, fail: (line: number, message: strin
     }
     case "wait":
       return { kind: "wait", ms: duration(value, line, fail), line };
+    case "publish": {
+      const spec = value as Record<string, unknown>;
+      if (!spec || typeof spec !== "object" || Array.isArray(spec)) fail(line, 'publish takes { topic: cmd/Device001/servo, payload: "90" }');
+      for (const key of Object.keys(spec)) if (!["topic", "payload", "retain"].includes(key)) fail(line, `publish has no "${key}" (use topic, payload, retain)`);
+      const topic = spec.topic;
+      if (typeof topic !== "string" || topic === "" || /[+#]/.test(topic)) fail(line, "publish topic is a topic name without + or # wildcards");
+      if (spec.payload === undefined || typeof spec.payload === "object") fail(line, "publish payload is a string (quote JSON: '{\"angle\": 90}')");
+      if (spec.retain !== undefined && typeof spec.retain !== "boolean") fail(line, "publish retain is true or false");
+      return { kind: "publish", topic: topic as string, payload: String(spec.payload), retain: spec.retain === true, line };
+    }
     case "expect":
       return parseExpect(value, line, fail);
     default:
-      return fail(line, `unknown step "${kind}" (use press, set, wait, expect)`);
+      return fail(line, `unknown step "${kind}" (use press, set, wait, publish, expect)`);
   }
 }
 

@@ -9,6 +9,8 @@ export interface ScenarioWorld {
   readDatabase?(path: string): Promise<unknown>;
   /** Messages the broker has seen, oldest first. */
   mqttMessages?(): { topic: string; payload: string }[];
+  /** Publishes through the broker, as the server side would. */
+  mqttPublish?(topic: string, payload: string, retain: boolean): Promise<void>;
 }
 
 export interface StepResult {
@@ -89,6 +91,11 @@ async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean;
     case "wait":
       await sleep(step.ms);
       return { ok: true, message: `waited ${step.ms} ms` };
+    case "publish": {
+      if (!world.mqttPublish) return { ok: false, message: "this scenario run has no MQTT broker (start it with the local cloud)" };
+      await world.mqttPublish(step.topic, step.payload, step.retain);
+      return { ok: true, message: `published ${step.topic} ${step.payload.slice(0, 100)}` };
+    }
     case "expect-lcd": {
       const lcd = () => (parts("lcd1602-i2c")[0]?.snapshot() as LcdView | undefined)?.lines ?? [];
       const where = step.row === undefined ? "" : ` on line ${step.row + 1}`;

@@ -26,6 +26,7 @@ export async function runScenarioFile(
         return response.json();
       },
       mqttMessages: () => messages,
+      mqttPublish: (topic, payload, retain) => cloud.mqtt.publish(topic, payload, { qos: 1, retain }),
       ...options.world,
     };
     const result = await runScenario(scenario, world, options.onStep);

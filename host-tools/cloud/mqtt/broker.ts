@@ -15,6 +15,8 @@ export interface MqttBroker {
   port: number;
   /** Every message published by a client, as it passes. */
   onPublish(listener: (message: BrokerMessage) => void): () => void;
+  /** Publishes as the broker itself (the server side of the course: commands to devices). */
+  publish(topic: string, payload: string, options?: { qos?: 0 | 1 | 2; retain?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,14 @@ export async function startMqttBroker(options: { host?: string; port?: number; u
     onPublish(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    publish(topic, payload, publishOptions = {}) {
+      return new Promise<void>((resolve, reject) =>
+        broker.publish(
+          { cmd: "publish", topic, payload: Buffer.from(payload), qos: publishOptions.qos ?? 1, retain: publishOptions.retain ?? false, dup: false },
+          (error) => (error ? reject(error) : resolve()),
+        ),
+      );
     },
     async close() {
       for (const socket of sockets) socket.destroy();

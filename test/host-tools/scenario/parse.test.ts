@@ -21,6 +21,8 @@ describe("scenario files", () => {
         "  - expect: { mqtt: sensor/+, contains: '\"seq\"' }",
         "  - expect: { serial: signed in, within: 1500ms }",
         "  - wait: 2s",
+        "  - publish: { topic: cmd/Device001/servo, payload: '{\"angle\": 90}' }",
+        "  - publish: { topic: cmd/Device001/lcd, payload: 42, retain: true }",
       ].join("\n"),
       "demo.yaml",
     );
@@ -37,12 +39,17 @@ describe("scenario files", () => {
       { kind: "expect-mqtt", topic: "sensor/+", contains: '"seq"', withinMs: 5000, line: 12 },
       { kind: "expect-serial", text: "signed in", withinMs: 1500, line: 13 },
       { kind: "wait", ms: 2000, line: 14 },
+      { kind: "publish", topic: "cmd/Device001/servo", payload: '{"angle": 90}', retain: false, line: 15 },
+      { kind: "publish", topic: "cmd/Device001/lcd", payload: "42", retain: true, line: 16 },
     ]);
   });
 
   it.each([
     ["steps:\n  - press: 12X", /line 2: press takes keypad keys/],
     ["steps:\n  - jump: 3", /line 2: unknown step "jump"/],
+    ["steps:\n  - publish: { topic: cmd/+/servo, payload: 1 }", /line 2: publish topic is a topic name without \+ or #/],
+    ["steps:\n  - publish: { topic: cmd/a, payload: { angle: 1 } }", /publish payload is a string/],
+    ["steps:\n  - publish: { topic: cmd/a, payload: 1, qos: 2 }", /publish has no "qos"/],
     ["steps:\n  - expect: { lcd: hi, colour: red }", /line 2: expect has no "colour"/],
     ["steps:\n  - expect: { servo: 200 }", /line 2: expect servo is an angle in degrees, 0–180/],
     ["steps:\n  - expect: { db: readings }", /starting with "\/"/],

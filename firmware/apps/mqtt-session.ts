@@ -1,0 +1,48 @@
+import { UsageError } from "../core/errors.ts";
+import { createAwsIotClient } from "../net/aws/iot-core.ts";
+import { MqttClient, type MqttClientOptions } from "../net/mqtt/client.ts";
+import type { Platform } from "../ports/index.ts";
+import { setting, type FirmwareConfig } from "./config.ts";
+
+/**
+ * An MQTT client for the device, from its configuration: a broker URL (`mqtt_url` = mqtt://host:port or
+ * mqtts://host:port, optional `mqtt_username`/`mqtt_password`), or AWS IoT Core when `mqtt_profile` is "aws"
+ * (`aws_endpoint`, `aws_certificate`, `aws_private_key`, `aws_root_ca`; the thing name is the device id).
+ */
+export function openMqtt(platform: Platform, config: FirmwareConfig, extra: Partial<MqttClientOptions>): MqttClient {
+  const common = { storage: platform.storage, cleanSession: false, ...extra };
+  if (setting(config, "mqtt_profile") === "aws") {
+    return createAwsIotClient(
+      {
+        endpoint: required(config, "aws_endpoint"),
+        thingName: config.deviceId,
+        certificate: required(config, "aws_certificate"),
+        privateKey: required(config, "aws_private_key"),
+        rootCa: required(config, "aws_root_ca"),
+        cleanSession: false,
+        will: extra.will,
+      },
+      platform,
+      common,
+    );
+  }
+  const url = required(config, "mqtt_url");
+  const match = /^(mqtts?):\/\/([^/:]+)(?::(\d{1,5}))?\/?$/.exec(url);
+  if (!match) throw new UsageError("CONFIG", `mqtt_url ${JSON.stringify(url)} is not a broker URL; write mqtt://host:1883 or mqtts://host:8883`);
+  const secure = match[1] === "mqtts";
+  return new MqttClient({
+    transport: platform.transport,
+    clock: platform.clock,
+    target: { host: match[2]!, port: Number(match[3] ?? (secure ? 8883 : 1883)), ...(secure ? { tls: { serverName: match[2]! } } : {}), timeoutMs: 10_000 },
+    clientId: config.deviceId,
+    username: setting(config, "mqtt_username"),
+    password: setting(config, "mqtt_password"),
+    ...common,
+  });
+}
+
+function required(config: FirmwareConfig, key: string): string {
+  const value = setting(config, key);
+  if (value === undefined) throw new UsageError("CONFIG", `${key} is not set; the telemetry app needs it (see esplab.config.example.json)`);
+  return value;
+}
