@@ -14,6 +14,8 @@ interface Entry {
 const commands: Record<string, Entry> = {
   "firebase-token": { summary: "sign a user in on the laptop and print tokens for a device's ID-token mode", load: () => import("./commands/firebase-token.ts") },
   cloud: { summary: "the local cloud: Firebase emulator (RTDB + Auth) and MQTT broker", load: () => import("./commands/cloud.ts") },
+  broker: { summary: "the local MQTT broker alone (aedes), optionally with a user name and password", load: () => import("./commands/broker.ts") },
+  readings: { summary: "store readings from sensor/# in SQLite (subscribe) and export them as CSV", load: () => import("./commands/readings.ts") },
   scenario: { summary: "run scenario files headless on the virtual board (exit code for CI)", load: () => import("./commands/scenario.ts") },
   "image-info": { summary: "print an ESP32 .bin image's header, segments, checksum, hash and app info (esptool image_info v2)", load: () => import("./commands/image-info.ts") },
   "partition-table": { summary: "print a binary ESP-IDF partition table as CSV", load: () => import("./commands/partition-table.ts") },

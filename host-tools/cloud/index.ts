@@ -1,11 +1,16 @@
+import path from "node:path";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
 import { readingToAngleFunction } from "./functions.ts";
 import { startFirebaseEmulator, type FirebaseEmulator } from "./firebase/index.ts";
 import { startMqttBroker, type MqttBroker } from "./mqtt/broker.ts";
+import { ReadingRejected, parseReadingMessage } from "./readings/reading-message.ts";
+import { ReadingsStore } from "./readings/readings-store.ts";
 
 export interface LocalCloud {
   firebase: FirebaseEmulator;
   mqtt: MqttBroker;
+  /** Readings devices published on sensor/<id> through the broker. */
+  readings: ReadingsStore;
   namespace: string;
   /** The lab's demo account: the keypad password the Assignment 2 app asks for. */
   demoUser: { email: string; password: string };
@@ -38,10 +43,23 @@ export async function startLocalCloud(options: { databasePort?: number; authPort
   } catch {
     // already there from an earlier run (durable data directory)
   }
+  // What devices publish on sensor/<id> is kept like `esplab readings subscribe` would, for the lab's chart.
+  const readings = new ReadingsStore(options.dataDir ? path.join(options.dataDir, "readings.sqlite") : ":memory:");
+  mqtt.onPublish((message) => {
+    if (!message.topic.startsWith("sensor/")) return;
+    const payload = new TextEncoder().encode(message.payload);
+    try {
+      readings.insert(parseReadingMessage(message.topic, payload));
+    } catch (error) {
+      if (!(error instanceof ReadingRejected)) throw error;
+      readings.reject(message.topic, payload, error.message);
+    }
+  });
   const authHost = firebase.authUrl.replace(/^http:\/\//, "");
   return {
     firebase,
     mqtt,
+    readings,
     namespace: LAB_NAMESPACE,
     demoUser: DEMO_USER,
     firmwareConfig: {
@@ -53,6 +71,7 @@ export async function startLocalCloud(options: { databasePort?: number; authPort
     },
     async close() {
       await mqtt.close();
+      readings.close();
       await firebase!.close();
     },
   };

@@ -24,14 +24,20 @@ export function databaseFeed(cloud: LocalCloud): LabFeed {
   };
 }
 
-/** Readings the device stored under /readings/<deviceId>, as chart points (distance in cm, or obstacle 1/0). */
+/**
+ * The device's readings as chart points (distance in cm, or obstacle 1/0): those it stored under /readings/<deviceId>
+ * in the database, or else those it published on sensor/<deviceId> over MQTT.
+ */
 export function readingsFeed(cloud: LocalCloud, deviceId: () => string): LabFeed {
   const points = () => {
     const readings = cloud.firebase.database.store(cloud.namespace).get(["readings", deviceId()]) as Record<string, { cm?: number | null; obstacle?: boolean; seq?: number }> | null;
-    return Object.keys(readings ?? {})
-      .sort()
-      .map((key) => readings![key]!)
-      .map((r) => ({ seq: r.seq, value: typeof r.cm === "number" ? r.cm : r.obstacle ? 1 : 0 }));
+    if (readings && Object.keys(readings).length > 0) {
+      return Object.keys(readings)
+        .sort()
+        .map((key) => readings[key]!)
+        .map((r) => ({ seq: r.seq, value: typeof r.cm === "number" ? r.cm : r.obstacle ? 1 : 0 }));
+    }
+    return cloud.readings.readings({ device: deviceId() }).map((r) => ({ seq: r.seq, value: typeof r.fields.distance_cm === "number" ? r.fields.distance_cm : r.fields.obstacle ? 1 : 0 }));
   };
   return {
     name: "readings",

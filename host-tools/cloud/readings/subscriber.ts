@@ -1,0 +1,90 @@
+import { UsageError, type EsplabError } from "../../../firmware/core/errors.ts";
+import { MqttClient } from "../../../firmware/net/mqtt/client.ts";
+import { NodeTransport } from "../../platform/node-transport.ts";
+import { SystemClock } from "../../platform/system-clock.ts";
+import { ReadingRejected, parseReadingMessage } from "./reading-message.ts";
+import type { ReadingsStore } from "./readings-store.ts";
+
+export interface SubscriberOptions {
+  /** mqtt://host:port (or mqtts://). */
+  brokerUrl: string;
+  store: ReadingsStore;
+  topic?: string;
+  username?: string;
+  password?: string;
+  /** The broker keeps this client's session (and QoS 1 readings) while it is away. Default "esplab-readings". */
+  clientId?: string;
+  onReading?: (outcome: { device: string; seq: number; result: "stored" | "duplicate" }) => void;
+  onReject?: (reject: { topic: string; reason: string }) => void;
+  onStatus?: (line: string) => void;
+}
+
+export interface Subscriber {
+  /** Resolves once subscribed; rejects with the broker's refusal explained. */
+  ready: Promise<void>;
+  /** Rejects if storing fails (the reading is then not acknowledged, so the broker keeps it). */
+  failed: Promise<never>;
+  close(): void;
+}
+
+/**
+ * The course's server side: subscribes to `sensor/#` with a persistent session at QoS 1 and stores every reading.
+ * A reading is inserted (and fsynced) before its PUBACK leaves, so an acknowledged reading is never lost; if storing
+ * fails the connection is dropped without acknowledging, and the broker redelivers when the subscriber returns.
+ */
+export function subscribeReadings(options: SubscriberOptions): Subscriber {
+  const match = /^(mqtts?):\/\/([^/:]+)(?::(\d{1,5}))?\/?$/.exec(options.brokerUrl);
+  if (!match) throw new UsageError("bad-url", `--broker ${JSON.stringify(options.brokerUrl)} is not a broker URL; write mqtt://127.0.0.1:1883`);
+  const secure = match[1] === "mqtts";
+  const status = options.onStatus ?? (() => {});
+  const client = new MqttClient({
+    transport: new NodeTransport(),
+    clock: new SystemClock(),
+    target: { host: match[2]!, port: Number(match[3] ?? (secure ? 8883 : 1883)), ...(secure ? { tls: { serverName: match[2]! } } : {}) },
+    clientId: options.clientId ?? "esplab-readings",
+    cleanSession: false,
+    username: options.username,
+    password: options.password,
+    reconnect: { initialMs: 500, maxMs: 10_000 },
+  });
+  let fail: (error: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined);
+  client.on("connected", ({ sessionPresent }) => status(`connected to ${options.brokerUrl}${sessionPresent ? " (session resumed: readings sent meanwhile follow)" : ""}`));
+  client.on("disconnected", ({ error, reconnectInMs }) => status(`disconnected${error ? `: ${error.message}` : ""}${reconnectInMs !== undefined ? `; retrying in ${(reconnectInMs / 1000).toFixed(1)} s` : ""}`));
+  const topic = options.topic ?? "sensor/#";
+  const ready = client
+    .connect()
+    .then(() =>
+      client.subscribe(
+        topic,
+        (message) => {
+          try {
+            const reading = parseReadingMessage(message.topic, message.payload);
+            const result = options.store.insert(reading);
+            options.onReading?.({ device: reading.device, seq: reading.seq, result });
+          } catch (error) {
+            if (error instanceof ReadingRejected) {
+              try {
+                options.store.reject(message.topic, message.payload, error.message);
+                options.onReject?.({ topic: message.topic, reason: error.message });
+                return;
+              } catch (storeError) {
+                error = storeError;
+              }
+            }
+            // Not stored: drop the link before the acknowledgement goes out; the broker keeps the message.
+            client.close({ abrupt: true });
+            fail(new UsageError("store-failed", `could not store a reading from ${message.topic}: ${(error as Error).message}; it was not acknowledged and the broker keeps it`, { cause: error }));
+          }
+        },
+        { qos: 1 },
+      ),
+    )
+    .then(() => status(`subscribed to ${topic}`))
+    .catch((error: EsplabError) => {
+      client.close();
+      throw error;
+    });
+  return { ready, failed, close: () => client.close() };
+}
