@@ -66,7 +66,9 @@ export class ModdableTransport implements Transport {
             port: target.port,
             secure: {
               protocolVersion: 0x303,
-              ...(target.tls.ca ? { certificate: target.tls.ca.map(pemToDer) } : {}),
+              // Moddable's TLS registers one trusted certificate (a DER ArrayBuffer, not a list); the roots in the
+              // manifest's "data" (Google Trust Services R1/R4, Starfield G2) are found by key id without it.
+              ...(target.tls.ca && target.tls.ca.length > 0 ? { certificate: pemToDer(target.tls.ca[0]!) } : {}),
               ...(target.tls.certificate && target.tls.key
                 ? { clientCertificates: [pemToDer(target.tls.certificate)], clientKey: pemToDer(target.tls.key) }
                 : {}),
