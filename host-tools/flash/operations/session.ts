@@ -1,6 +1,6 @@
 import { UsageError } from "../../../firmware/core/errors.ts";
 import type { ByteLink } from "../link/link.ts";
-import { EspLoader, type ChipInfo, type LoaderTimeouts } from "../loader/esp-loader.ts";
+import { CommandFailedError, EspLoader, type ChipInfo, type LoaderTimeouts } from "../loader/esp-loader.ts";
 import { formatSize } from "../loader/chips.ts";
 
 /** The ROM loader's rate: every session starts here and may switch up once the stub runs. */
@@ -41,10 +41,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     log(`Connecting to ${options.link.name}...`);
     const chip = await loader.connect({ resets: options.resets });
     log(`Chip is ${chip.description}, features: ${chip.features.join(", ")}, MAC ${chip.mac}`);
-    if (options.stub !== false) {
-      await loader.runStub();
-      log("Flasher stub running");
-    }
+    if (options.stub !== false) await startStubOrStayInRom(loader, log);
     const baud = await settleBaud(loader, options.baud ?? ROM_BAUD, log);
     const { flashId, flashSize } = await loader.attachFlash();
     log(`Flash id 0x${flashId.toString(16).padStart(6, "0")}, ${formatSize(flashSize)}`);
@@ -52,6 +49,22 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * Uploads the flasher stub; when the chip refuses the upload (a ROM in secure download mode refuses RAM writes) the
+ * session goes on with the ROM loader, slower but complete. A stub that was uploaded but did not start leaves no
+ * loader to talk to: that is an error with the fix.
+ */
+async function startStubOrStayInRom(loader: EspLoader, log: (message: string) => void): Promise<void> {
+  try {
+    await loader.runStub();
+    log("Flasher stub running");
+  } catch (error) {
+    if (!(error instanceof CommandFailedError)) throw error;
+    log(`The chip refused the flasher stub (${error.message}); continuing with the ROM loader (slower, no erase commands)`);
+    await loader.channel.drain(20, 200);
   }
 }
 

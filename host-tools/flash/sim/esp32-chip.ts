@@ -20,6 +20,8 @@ export interface ChipSimOptions {
    * and for chips whose ROM has GET_SECURITY_INFO, the chip id it reports there.
    */
   impersonate?: { chipMagic: number; securityInfoChipId?: number };
+  /** Refuse RAM uploads (MEM_BEGIN), as a ROM in secure download mode does: no stub can run. */
+  refuseRamUpload?: boolean;
 }
 
 type Mode = "rom" | "stub" | "user-code";
@@ -79,6 +81,7 @@ export class SimulatedEsp32 {
   #busyUntil = 0;
   #readAck: ((total: number) => void) | undefined;
   readonly #securityInfoChipId: number | undefined;
+  readonly #refuseRamUpload: boolean;
 
   constructor(options: ChipSimOptions, send: (bytes: Uint8Array) => void) {
     this.#flash = options.flash;
@@ -87,6 +90,7 @@ export class SimulatedEsp32 {
     this.#stub = options.stub ?? loadStub("esp32");
     this.#registers = new Esp32Registers(options.mac ?? Uint8Array.from([0x24, 0x0a, 0xc4, 0x5e, 0x1a, 0xb0]), this.#flash.jedecId, () => this.baud, options.impersonate?.chipMagic);
     this.#securityInfoChipId = options.impersonate?.securityInfoChipId;
+    this.#refuseRamUpload = options.refuseRamUpload ?? false;
   }
 
   receive(bytes: Uint8Array): void {
@@ -156,6 +160,7 @@ export class SimulatedEsp32 {
       case Op.CHANGE_BAUDRATE:
         return this.#changeBaud(this.#word(data, 0));
       case Op.MEM_BEGIN:
+        if (this.#refuseRamUpload) this.#refuse(ROM_ERROR.failed, STUB_ERROR.invalid, "RAM uploads are disabled");
         return this.#memBegin(data);
       case Op.MEM_DATA:
         return this.#memData(request);

@@ -60,6 +60,16 @@ describe("flashImages on the simulated ESP32", () => {
     expectOnChip(simulator.flash, images);
   });
 
+  it("goes on with the ROM loader when the chip refuses the stub upload", async () => {
+    const simulator = await harness.simulator({ refuseRamUpload: true });
+    const session = await harness.session(simulator, { baud: 460800 });
+    expect(session.loader.isStub).toBe(false);
+    expect(harness.log.join("\n")).toMatch(/refused the flasher stub .*continuing with the ROM loader/);
+    const images = standardImages().slice(0, 2);
+    await flashImages(session, images);
+    expectOnChip(simulator.flash, images);
+  });
+
   it("falls back to a lower baud when the adapter garbles bytes above 460800", async () => {
     const simulator = await harness.simulator({ faults: { seed: 5, unreliableAbove: 460800, unreliableRate: 0.05 } });
     const session = await harness.session(simulator, { baud: 921600 });
