@@ -5,6 +5,8 @@ import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { EsplabError } from "../../firmware/core/errors.ts";
 
+const COMMA = Buffer.from(",");
+
 /** The XS engine could not be started, or broke its protocol. */
 export class XsError extends EsplabError {}
 
@@ -134,9 +136,8 @@ export class XsnapWorker {
   #send(payload: Buffer): void {
     if (this.#exited) throw this.#exited;
     if (this.#closing) throw new XsError("XS_CLOSED", "the XS engine was closed");
-    this.#toEngine.write(`${payload.length}:`);
-    this.#toEngine.write(payload);
-    this.#toEngine.write(",");
+    // One write (one syscall) per netstring rather than three: the engine waits on every round trip.
+    this.#toEngine.write(Buffer.concat([Buffer.from(`${payload.length}:`), payload, COMMA]));
   }
 
   #next(): Promise<Buffer> {
