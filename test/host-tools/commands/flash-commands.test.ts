@@ -85,6 +85,15 @@ describe("esplab chip commands against chip-sim", () => {
     expect(Buffer.from(simulator.flash.read(0x9000, 96)).equals(esp32Fixture("partitions_singleapp.bin"))).toBe(true);
   });
 
+  it("erase-flash erases everything (with the stub), and says the ROM loader cannot", async () => {
+    await esplab("flash", "0x8000", path.join(fixtures, "partitions_singleapp.bin"), "--port", simulator.url);
+    const rom = await esplab("erase-flash", "--no-stub", "--port", simulator.url);
+    expect(rom.code).toBe(1);
+    expect(rom.stderr).toMatch(/erase-flash needs the flasher stub; run it without --no-stub/);
+    expect((await esplab("erase-flash", "--port", simulator.url)).code).toBe(0);
+    expect(simulator.flash.read(0, simulator.flash.size).every((b) => b === 0xff)).toBe(true);
+  });
+
   it("partition-table --port reads the table from the chip", async () => {
     await esplab("flash", "0x8000", path.join(fixtures, "partitions_singleapp.bin"), "--port", simulator.url);
     const result = await esplab("partition-table", "--port", simulator.url);

@@ -61,3 +61,14 @@ describe("openLink", () => {
     await expect(openLink("rfc2217://host:4000", 115200)).rejects.toThrow(/only socket:\/\/HOST:PORT/);
   });
 });
+
+describe("open errors say what to do", () => {
+  it("names the dialout group for a permission error and the other program for a busy port", async () => {
+    const { explainOpenError } = await import("../../../../host-tools/flash/link/serial-link.ts");
+    const denied = explainOpenError("/dev/ttyUSB0", new Error("Error: Permission denied, cannot open /dev/ttyUSB0"));
+    expect(denied.code).toBe("permission-denied");
+    expect(denied.message).toMatch(/sudo usermod -aG dialout \$USER/);
+    expect(explainOpenError("/dev/ttyUSB0", new Error("Error Resource temporarily unavailable Cannot lock port")).code).toBe("port-busy");
+    expect(explainOpenError("/dev/ttyUSB0", new Error("something odd")).message).toBe("cannot open /dev/ttyUSB0: something odd");
+  });
+});
