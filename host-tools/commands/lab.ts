@@ -54,7 +54,7 @@ export async function run(args: string[]): Promise<number> {
   const device = new VirtualDevice({ config, engine: values.engine as Engine, storage });
   const server = new LabServer({
     device: () => device,
-    controls: partControls(() => device, () => device.restart()),
+    controls: { ...partControls(() => device, () => device.restart()), publish: (topic, payload) => cloud.mqtt.publish(topic, payload, { qos: 1 }) },
     feeds: [databaseFeed(cloud), readingsFeed(cloud, () => String(config.device_id ?? "Device001")), mqttFeed(cloud)],
   });
 

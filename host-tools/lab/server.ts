@@ -20,6 +20,8 @@ export interface LabControls {
   /** Sets what the IR sensors see. */
   ir(setting: { distanceCm?: number; obstacle?: boolean }): void;
   reset(): Promise<void>;
+  /** Publishes through the local broker, as the server side would (commands to the device). */
+  publish?(topic: string, payload: string): Promise<void>;
 }
 
 const PAGE_DIR = path.join(import.meta.dirname, "page");
@@ -163,6 +165,15 @@ export class LabServer {
         case "/api/reset":
           await this.#controls.reset();
           return this.#json(response, 200, { ok: true });
+        case "/api/mqtt": {
+          const { topic, payload } = body as { topic?: unknown; payload?: unknown };
+          if (!this.#controls.publish) return this.#json(response, 404, { error: "this lab has no MQTT broker" });
+          if (typeof topic !== "string" || topic === "" || /[+#\u0000]/.test(topic) || typeof payload !== "string" || payload.length > 4096) {
+            return this.#json(response, 400, { error: 'send {"topic": "cmd/Device001/servo", "payload": "90"} (a topic without + or #, a payload up to 4096 characters)' });
+          }
+          await this.#controls.publish(topic, payload);
+          return this.#json(response, 200, { ok: true });
+        }
       }
     }
     this.#json(response, 404, { error: `no ${request.method} ${url.pathname} here` });

@@ -13,7 +13,7 @@ export interface BrokerMessage {
 export interface MqttBroker {
   url: string;
   port: number;
-  /** Every message published by a client, as it passes. */
+  /** Every message through the broker (from clients, and from publish()), as it passes. */
   onPublish(listener: (message: BrokerMessage) => void): () => void;
   /** Publishes as the broker itself (the server side of the course: commands to devices). */
   publish(topic: string, payload: string, options?: { qos?: 0 | 1 | 2; retain?: boolean }): Promise<void>;
@@ -51,14 +51,15 @@ export async function startMqttBroker(options: { host?: string; port?: number; u
   broker.on("clientDisconnect", (client) => log(`mqtt: ${client.id} disconnected`));
   broker.on("subscribe", (subscriptions, client) => log(`mqtt: ${client.id} subscribed to ${subscriptions.map((s) => s.topic).join(", ")}`));
   broker.on("publish", (packet, client) => {
-    if (!client || packet.topic.startsWith("$SYS")) return;
+    // aedes reports its own $SYS heartbeats here too; what the lab or a scenario publishes has no client.
+    if (packet.topic.startsWith("$SYS")) return;
     const message: BrokerMessage = {
       atMs: Date.now(),
       topic: packet.topic,
       payload: Buffer.from(packet.payload).toString("utf8"),
       qos: packet.qos,
       retain: packet.retain,
-      client: client.id,
+      client: client?.id,
     };
     for (const listener of listeners) listener(message);
   });

@@ -141,6 +141,11 @@ $("distance").addEventListener("input", (event) => {
   post("/api/ir", { distanceCm });
 });
 $("obstacle").addEventListener("change", (event) => post("/api/ir", { obstacle: event.target.checked }));
+$("mqtt-send").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const response = await post("/api/mqtt", { topic: $("mqtt-topic").value.trim(), payload: $("mqtt-payload").value });
+  if (!response.ok) appendLog($("mqtt"), `not sent: ${(await response.json()).error}`, "error");
+});
 $("reset").addEventListener("click", () => post("/api/reset", {}));
 
 start().catch((error) => {

@@ -30,7 +30,7 @@ describe.skipIf(!haveChromium)("the lab page in a real browser", () => {
     await device.start();
     server = new LabServer({
       device: () => device,
-      controls: partControls(() => device, () => device.restart()),
+      controls: { ...partControls(() => device, () => device.restart()), publish: (topic, payload) => cloud.mqtt.publish(topic, payload, { qos: 1 }) },
       feeds: [databaseFeed(cloud), readingsFeed(cloud, () => "Device001"), mqttFeed(cloud)],
     });
     url = await server.listen(0);
@@ -69,6 +69,15 @@ describe.skipIf(!haveChromium)("the lab page in a real browser", () => {
     await expect.poll(() => page.evaluate(() => (globalThis as unknown as Page).document.getElementById("servo").angle), { timeout: 10_000 }).toBeGreaterThan(170);
     await expect.poll(lcdText, { timeout: 5000 }).toContain("IR obstacle");
     await expect.poll(() => page.locator("#db").textContent(), { timeout: 5000 }).toContain('"obstacle": true');
+
+    // The MQTT panel publishes through the local broker; what the broker carries appears in the log.
+    await page.locator("#mqtt-topic").fill("cmd/Device001/lcd");
+    await page.locator("#mqtt-payload").fill("hello from the lab");
+    await page.locator("#mqtt-send button").click();
+    await expect.poll(() => page.locator("#mqtt").textContent(), { timeout: 5000 }).toContain("cmd/Device001/lcd  hello from the lab");
+    await page.locator("#mqtt-topic").fill("cmd/+/lcd");
+    await page.locator("#mqtt-send button").click();
+    await expect.poll(() => page.locator("#mqtt").textContent(), { timeout: 5000 }).toContain("not sent: send {");
 
     fs.mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: path.join(OUTPUT, "lab.png"), fullPage: true });
