@@ -9,6 +9,8 @@ import path from "node:path";
 import { buildFirmwareBundle } from "../host-tools/build/firmware-bundle.ts";
 import { VirtualClock } from "../host-tools/platform/virtual-clock.ts";
 import { VirtualDevice } from "../host-tools/runtime/virtual-device.ts";
+import { startMqttBroker } from "../host-tools/cloud/mqtt/broker.ts";
+import type { FlatConfig } from "../firmware/apps/config.ts";
 
 // Each 250 ms cycle of the lab apps includes 25 keypad scans (every 10 ms), ~600 calls across the XS bridge.
 const CYCLES = Number(process.argv[2] ?? 500);
@@ -18,8 +20,16 @@ const CYCLES = Number(process.argv[2] ?? 500);
 const BUDGETS = { deviceBundleBytes: 288 * 1024, heapGrowthSlots: 0, computePerCycle: 8_000_000 };
 const HISTORY = path.resolve(import.meta.dirname, "../.esplab/footprint-history.json");
 
-/** Apps that run without the cloud; the cloud apps join once the local cloud runs inside the bench. */
-const APPS = [{ app: "board-check", periodMs: 250, config: {} }, { app: "board-check", periodMs: 250, config: { ir_kind: "distance" } }];
+/**
+ * The apps measured. telemetry talks to a real local broker: each cycle waits (in real time) until the broker has the
+ * cycle's reading, so the queue is drained when the heap is measured. The Firebase apps wait for the keypad password
+ * and are measured by the scenarios, not here.
+ */
+const APPS: { app: string; periodMs: number; config: FlatConfig; broker?: boolean }[] = [
+  { app: "board-check", periodMs: 250, config: {} },
+  { app: "board-check", periodMs: 250, config: { ir_kind: "distance" } },
+  { app: "telemetry", periodMs: 250, config: { ir_kind: "distance", telemetry_interval_ms: 250 }, broker: true },
+];
 
 interface Row {
   app: string;
@@ -34,12 +44,28 @@ const benchStart = performance.now();
 const xsBundle = await buildFirmwareBundle("xs");
 const deviceBundle = await buildFirmwareBundle("device");
 const rows: Row[] = [];
-for (const { app, periodMs, config } of APPS) {
+for (const { app, periodMs, config, broker: needsBroker } of APPS) {
   const clock = new VirtualClock();
-  const device = new VirtualDevice({ config: { app, ...config }, engine: "xs", clock });
+  const broker = needsBroker ? await startMqttBroker({ port: 0 }) : undefined;
+  let readingsAtBroker = 0;
+  let online = false;
+  broker?.onPublish((message) => {
+    if (message.topic.startsWith("sensor/")) readingsAtBroker++;
+    if (message.topic.startsWith("status/") && message.payload === "online") online = true;
+  });
+  const device = new VirtualDevice({ config: { app, ...config, ...(broker ? { mqtt_url: broker.url } : {}) }, engine: "xs", clock });
   await device.start(xsBundle);
+  if (broker) await realTimeUntil(() => online, "the device online at the broker");
   await clock.advance(periodMs * 4);
   await device.idle();
+  /** With a broker, a cycle ends once the broker has its reading and the device has had the acknowledgement. */
+  const settle = async () => {
+    if (!broker) return device.idle();
+    const expected = readingsAtBroker + 1;
+    await realTimeUntil(() => readingsAtBroker >= expected, "the cycle's reading at the broker");
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    await device.idle();
+  };
   const heap = async () => {
     await device.idle();
     const meters = await device.collectGarbage();
@@ -49,11 +75,12 @@ for (const { app, periodMs, config } of APPS) {
   const computeBefore = device.computeTotal;
   for (let i = 0; i < CYCLES; i++) {
     await clock.advance(periodMs);
-    await device.idle();
+    await settle();
   }
   const compute = device.computeTotal - computeBefore;
   const heapAfterCycles = await heap();
   await device.stop();
+  await broker?.close();
   rows.push({
     app: `${app}${"ir_kind" in config ? ` (${config.ir_kind})` : ""}`,
     deviceBundleBytes: fs.statSync(deviceBundle).size,
@@ -62,6 +89,13 @@ for (const { app, periodMs, config } of APPS) {
     heapAfterCycles,
     computePerCycle: Math.round(compute / CYCLES),
   });
+}
+
+async function realTimeUntil(condition: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !condition(); waited++) {
+    if (waited > 10_000) throw new Error(`footprint: timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
 const commit = (() => {
