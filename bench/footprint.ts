@@ -1,7 +1,7 @@
 /**
  * Footprint of each firmware app inside the real XS engine (xsnap-worker, Moddable's XS): bundle size, heap after
  * start-up and after many reading cycles (it must not grow), and XS compute units (deterministic work) per cycle.
- * Time is virtual: each cycle advances the board clock by one app period. Run: npm run bench:footprint [-- CYCLES]
+ * Time is virtual: each cycle advances the board clock by one app period. Run: npm run bench:footprint [-- CYCLES [APP]]
  */
 import { execSync } from "node:child_process";
 import fs from "node:fs";
@@ -25,11 +25,13 @@ const HISTORY = path.resolve(import.meta.dirname, "../.esplab/footprint-history.
  * cycle's reading, so the queue is drained when the heap is measured. The Firebase apps wait for the keypad password
  * and are measured by the scenarios, not here.
  */
-const APPS: { app: string; periodMs: number; config: FlatConfig; broker?: boolean }[] = [
+const ALL_APPS: { app: string; periodMs: number; config: FlatConfig; broker?: boolean }[] = [
   { app: "board-check", periodMs: 250, config: {} },
   { app: "board-check", periodMs: 250, config: { ir_kind: "distance" } },
   { app: "telemetry", periodMs: 250, config: { ir_kind: "distance", telemetry_interval_ms: 250 }, broker: true },
 ];
+/** npm run bench:footprint -- CYCLES [APP]: one app only, e.g. a long run of board-check. */
+const APPS = process.argv[3] ? ALL_APPS.filter((entry) => entry.app === process.argv[3]) : ALL_APPS;
 
 interface Row {
   app: string;
