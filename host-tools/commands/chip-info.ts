@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { formatSize } from "../flash/loader/chips.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, afterMode, connectFromFlags, finishSession } from "../flash/operations/connection-options.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, withSession } from "../flash/operations/connection-options.ts";
 
 const USAGE = `usage: esplab chip-info --port PORT [options]
 Connects to the board in download mode and prints chip, revision, features, MAC and flash size.
@@ -11,9 +11,7 @@ export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: CONNECTION_FLAGS });
   if (values.help) return (console.log(USAGE), 0);
   const log = (message: string) => console.error(message);
-  const session = await connectFromFlags(values, values.json ? () => {} : log, 115200);
-  const { chip, flashId, flashSize } = session;
-  await finishSession(session, values.after === undefined ? "no-reset" : afterMode(values), values.json ? () => {} : log);
+  const { chip, flashId, flashSize } = await withSession(values, values.json ? () => {} : log, { defaultBaud: 115200, defaultAfter: "no-reset" }, async (session) => session);
   if (values.json) {
     console.log(JSON.stringify({ chip: chip.kind.name, description: chip.description, revision: chip.revision, features: chip.features, mac: chip.mac, flashId: `0x${flashId.toString(16).padStart(6, "0")}`, flashSize }));
   } else {

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../../firmware/core/errors.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, afterMode, connectFromFlags, finishSession } from "../flash/operations/connection-options.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, withSession } from "../flash/operations/connection-options.ts";
 import { hex, parseAmount } from "../flash/operations/numbers.ts";
 
 const USAGE = `usage: esplab erase-region ADDR SIZE [options]
@@ -16,15 +16,10 @@ export async function run(args: string[]): Promise<number> {
   const size = parseAmount(positionals[1], "size");
   if (address % 0x1000 !== 0 || size % 0x1000 !== 0) throw new UsageError("unaligned-erase", `erase-region needs a 4 KB-aligned address and size (multiples of 0x1000); got ${hex(address)} and ${hex(size)}`);
   const log = values.json ? () => {} : (message: string) => console.error(message);
-  const session = await connectFromFlags(values, log, 115200);
-  try {
+  await withSession(values, log, { defaultBaud: 115200, defaultAfter: "no-reset" }, async (session) => {
     if (address + size > session.flashSize) throw new UsageError("past-end", `${hex(address)}+${hex(size)} goes past the end of the flash (${hex(session.flashSize)})`);
     await session.loader.eraseRegion(address, size);
-  } catch (error) {
-    await session.close();
-    throw error;
-  }
-  await finishSession(session, values.after === undefined ? "no-reset" : afterMode(values), log);
+  });
   if (values.json) console.log(JSON.stringify({ address: hex(address), size }));
   else log(`Erased ${hex(size)} bytes at ${hex(address)}`);
   return 0;

@@ -4,8 +4,8 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { lastDeviceBuild } from "../build/device-build.ts";
 import { patchFlashParams, type FlashParams, type FlashRegion } from "../flash/image/plan.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, afterMode, connectFromFlags, finishSession } from "../flash/operations/connection-options.ts";
-import { flashImages, type RegionReport } from "../flash/operations/flash-images.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, afterMode, withSession } from "../flash/operations/connection-options.ts";
+import { flashImages } from "../flash/operations/flash-images.ts";
 import { hex, parseAmount } from "../flash/operations/numbers.ts";
 import { ProgressLine, formatBytes } from "../flash/operations/progress.ts";
 
@@ -41,19 +41,17 @@ export async function run(args: string[]): Promise<number> {
     },
   });
   if (values.help) return (console.log(USAGE), 0);
-  const after = afterMode(values);
+  afterMode(values); // a bad --after is refused before anything is read or connected
   const regions = await regionsToFlash(positionals, values.build);
   const params = flashParams(values);
   const patched = regions.map((region) => (region.address === BOOTLOADER_OFFSET && params ? { ...region, data: patchFlashParams(region.data, params) } : region));
 
   const quiet = values.json === true;
   const log = quiet ? () => {} : (message: string) => console.error(message);
-  const session = await connectFromFlags(values, log);
   const progress = new ProgressLine(process.stderr);
-  let reports: RegionReport[];
   let current: FlashRegion | undefined;
-  try {
-    reports = await flashImages(session, patched, {
+  const { session, reports } = await withSession(values, log, {}, async (session) => {
+    const reports = await flashImages(session, patched, {
       skipUnchanged: !values["no-skip"],
       compress: !values["no-compress"],
       onProgress: quiet ? undefined : (region, p) => {
@@ -70,11 +68,8 @@ export async function run(args: string[]): Promise<number> {
         progress.finish(`${formatBytes(report.size)} (${formatBytes(report.compressedSize)} compressed) in ${report.seconds.toFixed(2)} s, effective ${kbit.toFixed(0)} kbit/s, MD5 verified`);
       },
     });
-  } catch (error) {
-    await session.close();
-    throw error;
-  }
-  await finishSession(session, after, log);
+    return { session, reports };
+  });
   if (quiet) console.log(JSON.stringify({ chip: session.chip.kind.name, mac: session.chip.mac, baud: session.baud, regions: reports.map((r) => ({ ...r, address: hex(r.address) })) }));
   return 0;
 }

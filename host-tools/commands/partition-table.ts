@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { MAX_TABLE_LENGTH, describePartitionTable } from "../flash/image/partition-table.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, afterMode, connectFromFlags, finishSession } from "../flash/operations/connection-options.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, withSession, type ConnectionValues } from "../flash/operations/connection-options.ts";
 import { PARTITION_TABLE_OFFSET } from "../flash/operations/flash-images.ts";
 import { parseAmount } from "../flash/operations/numbers.ts";
 
@@ -27,13 +27,8 @@ export async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-async function readFromChip(values: Parameters<typeof connectFromFlags>[0] & { offset?: string }): Promise<Uint8Array> {
+async function readFromChip(values: ConnectionValues & { offset?: string }): Promise<Uint8Array> {
   const offset = values.offset === undefined ? PARTITION_TABLE_OFFSET : parseAmount(values.offset, "--offset");
   const log = values.json ? () => {} : (message: string) => console.error(message);
-  const session = await connectFromFlags(values, log, 115200);
-  try {
-    return await session.loader.readFlash(offset, MAX_TABLE_LENGTH);
-  } finally {
-    await finishSession(session, values.after === undefined ? "no-reset" : afterMode(values), log);
-  }
+  return withSession(values, log, { defaultBaud: 115200, defaultAfter: "no-reset" }, (session) => session.loader.readFlash(offset, MAX_TABLE_LENGTH));
 }

@@ -179,9 +179,7 @@ export class EspLoader {
    * damaged exchanges (timeouts, corrupt packets, checksum refusals) up to `tries` times.
    */
   async command(op: number, data: Uint8Array, options: { checksum?: number; timeoutMs?: number; responseLength?: number; unsupportedOk?: boolean; tries?: number } = {}): Promise<Uint8Array> {
-    const { value, data: body } = await this.commandWithValue(op, data, options);
-    void value;
-    return body;
+    return (await this.commandWithValue(op, data, options)).data;
   }
 
   async commandWithValue(op: number, data: Uint8Array, options: { checksum?: number; timeoutMs?: number; responseLength?: number; unsupportedOk?: boolean; tries?: number } = {}): Promise<{ value: number; data: Uint8Array }> {
@@ -290,7 +288,7 @@ export class EspLoader {
   /** RDID through the SPI controller's user-command registers, as esptool does. */
   async #readFlashId(): Promise<number> {
     const base = 0x3ff42000;
-    const [cmd, usr, usr2, mosiLength, misoLength, w0] = [base, base + 0x1c, base + 0x24, base + 0x28, base + 0x2c, base + 0x80];
+    const [cmd, usr, usr2, misoLength, w0] = [base, base + 0x1c, base + 0x24, base + 0x2c, base + 0x80];
     const oldUsr = await this.readRegister(usr);
     const oldUsr2 = await this.readRegister(usr2);
     await this.writeRegister(misoLength, 24 - 1);
@@ -302,7 +300,6 @@ export class EspLoader {
     const id = (await this.readRegister(w0)) & 0xffffff;
     await this.writeRegister(usr, oldUsr);
     await this.writeRegister(usr2, oldUsr2);
-    void mosiLength;
     return id;
   }
 

@@ -14,6 +14,8 @@ export class PacketChannel {
   #closedBy: Error | undefined;
   #noise = "";
   #corruptFrames = 0;
+  /** Bytes received so far, to tell when the line has gone quiet. */
+  #received = 0;
   readonly #unsubscribe: Array<() => void>;
 
   constructor(link: ByteLink) {
@@ -84,8 +86,6 @@ export class PacketChannel {
   close(): void {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
   }
-
-  #received = 0;
 
   #receive(bytes: Uint8Array): void {
     this.#received += bytes.length;

@@ -76,7 +76,7 @@ async function resetsFor(link: ByteLink, log: (message: string) => void): Promis
 }
 
 /** Leaves the chip as --after asks: restarts the app (reset line, or the loader's run command without one). */
-export async function finishSession(session: Session, after: After, log: (message: string) => void): Promise<void> {
+async function finishSession(session: Session, after: After, log: (message: string) => void): Promise<void> {
   try {
     if (after === "hard-reset") {
       if (await hardReset(session.loader.link)) {
@@ -89,4 +89,27 @@ export async function finishSession(session: Session, after: After, log: (messag
   } finally {
     await session.close();
   }
+}
+
+/**
+ * Connects, runs `work` on the session, then leaves the chip as --after says (`defaultAfter` when not given). When
+ * `work` fails the port is closed and the chip left where it is, so the error is what the user sees.
+ */
+export async function withSession<T>(
+  values: ConnectionValues,
+  log: (message: string) => void,
+  options: { defaultBaud?: number; defaultAfter?: After },
+  work: (session: Session) => Promise<T>,
+): Promise<T> {
+  const after = values.after === undefined ? (options.defaultAfter ?? "hard-reset") : afterMode(values);
+  const session = await connectFromFlags(values, log, options.defaultBaud);
+  let result: T;
+  try {
+    result = await work(session);
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  await finishSession(session, after, log);
+  return result;
 }
