@@ -298,7 +298,8 @@ export class DatabaseServer {
       }
     }
     store.commit(record);
-    for (const at of paths) this.#notify(namespace, at);
+    if ("update" in record) this.#notifyUpdate(namespace, record.update, record.values.map(([segments]) => segments));
+    else for (const at of paths) this.#notify(namespace, at);
     this.#options.onWrite?.(namespace, paths);
     const stored = "set" in record ? store.get(record.set) : null;
     return this.#answer(request, response, 200, answer === STORED ? toWire(stored) : answer, stored, print);
@@ -338,10 +339,11 @@ export class DatabaseServer {
     listener.send("put", { path: "/", data: toWire(store.get(path)) });
   }
 
-  #notify(namespace: string, written: string[]): void {
+  #notify(namespace: string, written: string[], only: (listenerPath: string[]) => boolean = () => true): void {
     const store = this.store(namespace);
     for (const listener of this.#listeners.get(namespace) ?? []) {
       const { path } = listener;
+      if (!only(path)) continue;
       const below = written.length >= path.length && path.every((key, i) => written[i] === key);
       const above = written.length < path.length && written.every((key, i) => path[i] === key);
       if (!below && !above) continue;
@@ -353,6 +355,29 @@ export class DatabaseServer {
       if (below) listener.send("put", { path: `/${written.slice(path.length).join("/")}`, data: toWire(store.get(written)) });
       else listener.send("put", { path: "/", data: toWire(store.get(path)) });
     }
+  }
+
+  /**
+   * A PATCH as Firebase streams it: listeners at or above the patched location get one `patch` event whose data holds
+   * every updated child (keys may be paths); listeners inside an updated child get a `put` of what changed there.
+   */
+  #notifyUpdate(namespace: string, base: string[], children: string[][]): void {
+    const store = this.store(namespace);
+    for (const listener of this.#listeners.get(namespace) ?? []) {
+      const { path } = listener;
+      const atOrAbove = path.length <= base.length && path.every((key, i) => base[i] === key);
+      if (!atOrAbove) continue;
+      if (!store.rules.canRead(path, store.root, listener.requester, this.#options.now())) {
+        listener.send("cancel", "Permission denied");
+        listener.close();
+        continue;
+      }
+      const data: Record<string, unknown> = {};
+      for (const child of children) data[child.join("/")] = toWire(store.get([...base, ...child]));
+      listener.send("patch", { path: `/${base.slice(path.length).join("/")}`, data });
+    }
+    const insideBase = (path: string[]) => path.length > base.length && base.every((key, i) => path[i] === key);
+    for (const child of children) this.#notify(namespace, [...base, ...child], insideBase);
   }
 
   #json(response: http.ServerResponse, status: number, body: unknown): void {

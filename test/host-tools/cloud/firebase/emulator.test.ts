@@ -27,6 +27,45 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
+/** Opens a stream and collects its events ("put {...}", "patch {...}") until closed. */
+async function listen(p: string): Promise<{ events: string[]; close(): void }> {
+  const controller = new AbortController();
+  const response = await db(p, { headers: { Accept: "text/event-stream" }, signal: controller.signal });
+  const events: string[] = [];
+  const reader = response.body!.getReader();
+  void (async () => {
+    let text = "";
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      text += new TextDecoder().decode(value);
+      for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n")) {
+        const block = text.slice(0, end);
+        text = text.slice(end + 2);
+        const type = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (type && type !== "keep-alive") events.push(`${type} ${data}`);
+      }
+    }
+  })();
+  return { events, close: () => controller.abort() };
+}
+
+describe("RTDB emulator: streaming a PATCH", () => {
+  it("sends one patch event above the patched location and a put inside an updated child, like Firebase", async () => {
+    await db("/room.json", { method: "PUT", body: JSON.stringify({ a: { x: 1 }, b: 2 }) });
+    const root = await listen("/room.json");
+    const inside = await listen("/room/a/x.json");
+    const elsewhere = await listen("/room/c.json");
+    await expect.poll(() => root.events.length + inside.events.length + elsewhere.events.length).toBe(3);
+    await db("/room.json", { method: "PATCH", body: JSON.stringify({ "a/x": 5, b: { deep: true } }) });
+    await expect.poll(() => root.events.at(-1)).toBe('patch {"path":"/","data":{"a/x":5,"b":{"deep":true}}}');
+    await expect.poll(() => inside.events.at(-1)).toBe('put {"path":"/","data":5}');
+    expect(elsewhere.events).toEqual(['put {"path":"/","data":null}']);
+    for (const stream of [root, inside, elsewhere]) stream.close();
+  });
+});
+
 describe("RTDB emulator: validation and errors", () => {
   it.each([
     ["/a.b.json", "PUT", "1", 400, /Invalid path/],
