@@ -21,6 +21,7 @@ options:
   --flash-freq FREQ   rewrite the bootloader header: 80m | 40m | 26m | 20m
   --no-skip           write every region even if the chip already holds it
   --no-compress       send plain 0xff-padded blocks
+  --erase-all         erase the whole flash first (stored settings and Wi-Fi credentials in NVS go too)
   --build DIR         flash the Moddable build in DIR instead of the last one
 ${CONNECTION_HELP}`;
 
@@ -37,6 +38,7 @@ export async function run(args: string[]): Promise<number> {
       "flash-freq": { type: "string" },
       "no-skip": { type: "boolean" },
       "no-compress": { type: "boolean" },
+      "erase-all": { type: "boolean" },
       build: { type: "string" },
     },
   });
@@ -52,6 +54,8 @@ export async function run(args: string[]): Promise<number> {
   let current: FlashRegion | undefined;
   const { session, reports } = await withSession(values, log, {}, async (session) => {
     const reports = await flashImages(session, patched, {
+      eraseAll: values["erase-all"],
+      onErase: () => log("Erasing the whole flash..."),
       skipUnchanged: !values["no-skip"],
       compress: !values["no-compress"],
       onProgress: quiet ? undefined : (region, p) => {

@@ -22,6 +22,9 @@ export interface RegionReport {
 }
 
 export interface FlashOptions {
+  /** Erase the whole flash after validation and before writing (needs the stub); nothing is then skipped. */
+  eraseAll?: boolean;
+  onErase?: () => void;
   /** Check the chip's MD5 first and leave identical regions alone (default true). */
   skipUnchanged?: boolean;
   compress?: boolean;
@@ -41,6 +44,10 @@ export class FlashWriteError extends EsplabError {}
 export async function flashImages(session: Session, regions: FlashRegion[], options: FlashOptions = {}): Promise<RegionReport[]> {
   const partitions = partitionsIn(regions) ?? (await partitionsOnChip(session));
   validateFlashPlan(regions, { chip: session.chip.kind.name, flashSize: session.flashSize, partitions });
+  if (options.eraseAll) {
+    options.onErase?.();
+    await session.loader.eraseFlash();
+  }
   const reports: RegionReport[] = [];
   for (const region of regions) {
     const report = await flashRegion(session, region, options);
@@ -54,7 +61,7 @@ async function flashRegion(session: Session, region: FlashRegion, options: Flash
   const started = performance.now();
   const md5 = createHash("md5").update(region.data).digest("hex");
   const base = { name: region.name, address: region.address, size: region.data.length, md5 };
-  if ((options.skipUnchanged ?? true) && (await alreadyOnChip(session, region, md5))) {
+  if ((options.skipUnchanged ?? true) && !options.eraseAll && (await alreadyOnChip(session, region, md5))) {
     return { ...base, compressedSize: 0, skipped: true, seconds: (performance.now() - started) / 1000, attempts: 0 };
   }
   const compress = options.compress ?? true;
@@ -108,7 +115,6 @@ function partitionsIn(regions: FlashRegion[]): PartitionTable | undefined {
 
 /** The table already on the chip, when the plan brings none (so an app is still checked against its partition). */
 async function partitionsOnChip(session: Session): Promise<PartitionTable | undefined> {
-  if (!session.loader.isStub) return undefined;
   try {
     return parsePartitionTable(await session.loader.readFlash(PARTITION_TABLE_OFFSET, MAX_TABLE_LENGTH), { requireEndMarker: false });
   } catch (error) {

@@ -27,6 +27,17 @@ describe("flashImages on the simulated ESP32", () => {
     expect(again.chip!.commandCounts.get("FLASH_DEFL_DATA")).toBeUndefined();
   });
 
+  it("--erase-all erases everything first, then writes every region", async () => {
+    const simulator = await harness.simulator();
+    simulator.flash.erase(0x300000, 0x1000);
+    simulator.flash.program(0x300000, Uint8Array.from([1, 2, 3]));
+    const images = standardImages();
+    const reports = await flashImages(await harness.session(simulator), images, { eraseAll: true });
+    expect(reports.map((r) => r.skipped)).toEqual([false, false, false]);
+    expect(Array.from(simulator.flash.read(0x300000, 3))).toEqual([0xff, 0xff, 0xff]);
+    expectOnChip(simulator.flash, images);
+  });
+
   it("rewrites only the region that changed", async () => {
     const simulator = await harness.simulator();
     const images = standardImages();
