@@ -12,23 +12,25 @@ interface Entry {
 
 /** One line per subcommand; each lives in host-tools/commands/<name>.ts and is loaded only when used. */
 const commands: Record<string, Entry> = {
-  "firebase-token": { summary: "sign a user in on the laptop and print tokens for a device's ID-token mode", load: () => import("./commands/firebase-token.ts") },
+  // on the laptop
+  lab: { summary: "the virtual board, the local cloud and the lab page (what npm start runs)", load: () => import("./commands/lab.ts") },
+  scenario: { summary: "run scenario files headless on the virtual board (exit code for CI)", load: () => import("./commands/scenario.ts") },
+  build: { summary: "bundle the firmware; with --device esp32, build the device images with mcconfig", load: () => import("./commands/build.ts") },
   cloud: { summary: "the local cloud: Firebase emulator (RTDB + Auth) and MQTT broker", load: () => import("./commands/cloud.ts") },
   broker: { summary: "the local MQTT broker alone (aedes), optionally with a user name and password", load: () => import("./commands/broker.ts") },
   readings: { summary: "store readings from sensor/# in SQLite (subscribe) and export them as CSV", load: () => import("./commands/readings.ts") },
-  scenario: { summary: "run scenario files headless on the virtual board (exit code for CI)", load: () => import("./commands/scenario.ts") },
-  "image-info": { summary: "print an ESP32 .bin image's header, segments, checksum, hash and app info (esptool image_info v2)", load: () => import("./commands/image-info.ts") },
-  "partition-table": { summary: "print a binary ESP-IDF partition table as CSV", load: () => import("./commands/partition-table.ts") },
+  "firebase-token": { summary: "sign a user in on the laptop and print tokens for a device's ID-token mode", load: () => import("./commands/firebase-token.ts") },
+  // with a board (or the simulated chip)
   ports: { summary: "list the USB serial ports a board could be on, with their adapters (no udevadm needed)", load: () => import("./commands/ports.ts") },
-  monitor: { summary: "serial console: boot lines explained, Moddable trace/exceptions readable, Ctrl-R reset, Ctrl-] quit", load: () => import("./commands/monitor.ts") },
   "chip-info": { summary: "connect to a board in download mode: chip, revision, features, MAC, flash size", load: () => import("./commands/chip-info.ts") },
   flash: { summary: "write images (or the last device build) to flash, skip unchanged regions, verify by MD5", load: () => import("./commands/flash.ts") },
   "read-flash": { summary: "read flash into a file (MD5-checked)", load: () => import("./commands/read-flash.ts") },
   "erase-flash": { summary: "erase the whole flash", load: () => import("./commands/erase-flash.ts") },
   "erase-region": { summary: "erase a 4 KB-aligned region of flash", load: () => import("./commands/erase-region.ts") },
+  "partition-table": { summary: "print an ESP-IDF partition table as CSV, from a file or read from a board", load: () => import("./commands/partition-table.ts") },
+  "image-info": { summary: "print an ESP32 .bin image's header, segments, checksum, hash and app info (esptool image_info v2)", load: () => import("./commands/image-info.ts") },
+  monitor: { summary: "serial console: boot lines explained, Moddable trace/exceptions readable, Ctrl-R reset, Ctrl-] quit", load: () => import("./commands/monitor.ts") },
   "chip-sim": { summary: "a simulated ESP32 in download mode on a TCP port or pseudo-terminal, with fault injection", load: () => import("./commands/chip-sim.ts") },
-  lab: { summary: "the virtual board, the local cloud and the lab page (what npm start runs)", load: () => import("./commands/lab.ts") },
-  build: { summary: "bundle the firmware; with --device esp32, build the device images with mcconfig", load: () => import("./commands/build.ts") },
 };
 
 export async function main(argv: string[]): Promise<number> {
