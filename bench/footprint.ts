@@ -9,6 +9,7 @@ import path from "node:path";
 import { buildFirmwareBundle } from "../host-tools/build/firmware-bundle.ts";
 import { VirtualClock } from "../host-tools/platform/virtual-clock.ts";
 import { VirtualDevice } from "../host-tools/runtime/virtual-device.ts";
+import { XsHost } from "../host-tools/xs/xs-host.ts";
 import { startMqttBroker } from "../host-tools/cloud/mqtt/broker.ts";
 import type { FlatConfig } from "../firmware/apps/config.ts";
 
@@ -35,6 +36,8 @@ const APPS = process.argv[3] ? ALL_APPS.filter((entry) => entry.app === process.
 
 interface Row {
   app: string;
+  /** Slots after loading the bundle, before any app starts: module code, which a device build preloads into flash. */
+  heapModules: number;
   deviceBundleBytes: number;
   xsBundleBytes: number;
   heapAfterStart: number;
@@ -46,6 +49,13 @@ const benchStart = performance.now();
 const xsBundle = await buildFirmwareBundle("xs");
 const deviceBundle = await buildFirmwareBundle("device");
 const rows: Row[] = [];
+const heapModules = await (async () => {
+  const host = new XsHost(new VirtualDevice({ config: {}, clock: new VirtualClock() }).platform);
+  await host.evaluate(fs.readFileSync(xsBundle, "utf8"));
+  const meters = await host.collectGarbage();
+  await host.close();
+  return meters.currentHeapCount;
+})();
 for (const { app, periodMs, config, broker: needsBroker } of APPS) {
   const clock = new VirtualClock();
   const broker = needsBroker ? await startMqttBroker({ port: 0 }) : undefined;
@@ -85,6 +95,7 @@ for (const { app, periodMs, config, broker: needsBroker } of APPS) {
   await broker?.close();
   rows.push({
     app: `${app}${"ir_kind" in config ? ` (${config.ir_kind})` : ""}`,
+    heapModules,
     deviceBundleBytes: fs.statSync(deviceBundle).size,
     xsBundleBytes: fs.statSync(xsBundle).size,
     heapAfterStart,
@@ -123,6 +134,9 @@ for (const row of rows) {
   const before = previous?.[1].find((r) => r.app === row.app);
   if (before) console.log(`  previous (${previous![0]}): bundle ${(before.deviceBundleBytes / 1024).toFixed(1)} KB, heap ${before.heapAfterStart}, compute/cycle ${before.computePerCycle}`);
 }
+// What the app itself keeps alive, beyond the module code; the manifest's creation.heap is sized from the largest.
+const appHeap = Math.max(...rows.map((row) => row.heapAfterCycles - row.heapModules));
+console.log(`\nmodule code alone: ${heapModules} slots; the largest app keeps ${appHeap} slots (${((appHeap * 16) / 1024).toFixed(0)} KB at 16 B a slot) on top`);
 console.log(`\nbudgets: device bundle ≤ ${BUDGETS.deviceBundleBytes / 1024} KB, heap growth ≤ ${BUDGETS.heapGrowthSlots} slots, compute ≤ ${BUDGETS.computePerCycle} per cycle`);
 console.log("heap = XS slots in use after a full garbage collection (currentHeapCount); compute = XS metering units");
 history[commit] = rows;
