@@ -323,7 +323,9 @@ export class EspLoader {
     // The ROM erases the whole region before answering BEGIN; the stub erases as it writes.
     const beginTimeout = this.isStub ? this.#timeouts.default : Math.max(this.#timeouts.default, (this.#timeouts.eraseRegionPerMb * data.length) / MB);
     const [beginOp, dataOp] = compress ? [Op.FLASH_DEFL_BEGIN, Op.FLASH_DEFL_DATA] : [Op.FLASH_BEGIN, Op.FLASH_DATA];
-    await this.command(beginOp, words(data.length, blocks, blockSize, address), { timeoutMs: beginTimeout });
+    // Through the ROM, compressed writes announce whole sectors (the size it erases), as esptool does.
+    const announced = compress && !this.isStub ? Math.ceil(data.length / 0x1000) * 0x1000 : data.length;
+    await this.command(beginOp, words(announced, blocks, blockSize, address), { timeoutMs: beginTimeout });
     let sent = 0;
     for (let seq = 0; seq < blocks; seq++) {
       let block = payload.subarray(seq * blockSize, (seq + 1) * blockSize);
