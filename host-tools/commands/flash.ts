@@ -51,23 +51,16 @@ export async function run(args: string[]): Promise<number> {
   const quiet = values.json === true;
   const log = quiet ? () => {} : (message: string) => console.error(message);
   const progress = new ProgressLine(process.stderr);
-  let current: FlashRegion | undefined;
   const { session, reports } = await withSession(values, log, {}, async (session) => {
     const reports = await flashImages(session, patched, {
       eraseAll: values["erase-all"],
       onErase: () => log("Erasing the whole flash..."),
       skipUnchanged: !values["no-skip"],
       compress: !values["no-compress"],
-      onProgress: quiet ? undefined : (region, p) => {
-        if (region !== current) {
-          current = region;
-          progress.start(`${region.name} @ ${hex(region.address)}`);
-        }
-        progress.update(p.written, p.total);
-      },
+      onRegionStart: quiet ? undefined : (region) => progress.start(`${region.name} @ ${hex(region.address)}`),
+      onProgress: quiet ? undefined : (_region, p) => progress.update(p.written, p.total),
       onRegionDone: quiet ? undefined : (report) => {
         if (report.skipped) return log(`${report.name} @ ${hex(report.address)}: unchanged (MD5 ${report.md5}), skipped`);
-        progress.start(`${report.name} @ ${hex(report.address)}`);
         const kbit = (report.size * 8) / report.seconds / 1000;
         progress.finish(`${formatBytes(report.size)} (${formatBytes(report.compressedSize)} compressed) in ${report.seconds.toFixed(2)} s, effective ${kbit.toFixed(0)} kbit/s, MD5 verified`);
       },

@@ -30,6 +30,8 @@ export interface FlashOptions {
   compress?: boolean;
   /** Writes per region before giving up after verification or line failures (default 3). */
   attempts?: number;
+  /** A region is about to be written (after the unchanged check). */
+  onRegionStart?: (region: FlashRegion) => void;
   onProgress?: (region: FlashRegion, progress: WriteProgress) => void;
   onRegionDone?: (report: RegionReport) => void;
 }
@@ -66,6 +68,7 @@ async function flashRegion(session: Session, region: FlashRegion, options: Flash
   }
   const compress = options.compress ?? true;
   const attempts = options.attempts ?? 3;
+  options.onRegionStart?.(region);
   for (let attempt = 1; ; attempt++) {
     try {
       let sent = 0;

@@ -36,9 +36,10 @@ export function formatProgress(label: string, done: number, total: number, secon
   const fraction = total === 0 ? 1 : Math.min(1, done / total);
   const filled = Math.round(fraction * width);
   const bar = "█".repeat(filled) + "░".repeat(width - filled);
-  const rate = seconds > 0 ? (done * 8) / seconds / 1000 : 0;
-  const eta = rate > 0 ? ((total - done) * 8) / (rate * 1000) : 0;
-  return `${label} [${bar}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${formatBytes(done)}/${formatBytes(total)}  ${rate.toFixed(0)} kbit/s  ETA ${eta.toFixed(1)} s`;
+  // The first moments say nothing about the rate: show it (and the ETA) once a quarter second has passed.
+  const rate = seconds >= 0.25 ? (done * 8) / seconds / 1000 : 0;
+  const eta = rate > 0 ? `ETA ${(((total - done) * 8) / (rate * 1000)).toFixed(1)} s` : "ETA …";
+  return `${label} [${bar}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${formatBytes(done)}/${formatBytes(total)}  ${rate > 0 ? `${rate.toFixed(0)} kbit/s` : "… kbit/s"}  ${eta}`;
 }
 
 export function formatBytes(bytes: number): string {
