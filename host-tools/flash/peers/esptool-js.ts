@@ -8,6 +8,8 @@ export interface EsptoolJsResult {
   mac: string;
   /** MD5 of each region as esptool-js read it back from the chip. */
   md5s: string[];
+  /** With `readBack`, each region as esptool-js's READ_FLASH returned it. */
+  readBack: Uint8Array[];
   log: string[];
 }
 
@@ -15,7 +17,7 @@ export interface EsptoolJsResult {
  * Flashes regions with esptool-js (compressed, stub, the given baud, MD5-checked by esptool-js itself) through a
  * socket:// port, and reports what it printed about the chip.
  */
-export async function flashWithEsptoolJs(url: string, regions: FlashRegion[], baud: number): Promise<EsptoolJsResult> {
+export async function flashWithEsptoolJs(url: string, regions: FlashRegion[], baud: number, options: { readBack?: boolean } = {}): Promise<EsptoolJsResult> {
   const log: string[] = [];
   const port = new WebSerialSocketPort(url);
   const transport = new Transport(port as never, false);
@@ -34,8 +36,10 @@ export async function flashWithEsptoolJs(url: string, regions: FlashRegion[], ba
     });
     const md5s: string[] = [];
     for (const region of regions) md5s.push(await loader.flashMd5sum(region.address, region.data.length));
+    const readBack: Uint8Array[] = [];
+    if (options.readBack) for (const region of regions) readBack.push(await loader.readFlash(region.address, region.data.length));
     const find = (prefix: string) => log.find((line) => line.startsWith(prefix))?.slice(prefix.length).trim() ?? "";
-    return { chip: find("Chip is "), mac: find("MAC: "), md5s, log };
+    return { chip: find("Chip is "), mac: find("MAC: "), md5s, readBack, log };
   } finally {
     await transport.disconnect().catch(() => {});
   }

@@ -26,13 +26,15 @@ describe("esplab and esptool-js on the same simulated chip", () => {
     expect(peer.log.join("\n")).toMatch(/Hash of data verified/);
   });
 
-  it("read esplab's writes back the same through esptool-js's MD5", async () => {
+  it("read esplab's writes back the same through esptool-js's MD5 and READ_FLASH", async () => {
     const chip = await harness.simulator();
     const regions = standardImages();
     const reports = await flashImages(await harness.session(chip), regions);
     await harness.sessions.pop()!.close();
     // Reconnecting is a reset into the ROM loader; esptool-js then writes the same bytes and checks them itself.
-    const peer = await flashWithEsptoolJs(chip.url, regions, 460800);
+    const peer = await flashWithEsptoolJs(chip.url, regions, 460800, { readBack: true });
     expect(peer.md5s).toEqual(reports.map((report) => report.md5));
+    // esptool-js's own READ_FLASH (streamed, acknowledged, MD5-checked) returns the bytes esplab wrote.
+    peer.readBack.forEach((bytes, i) => expect(Buffer.from(bytes).equals(Buffer.from(regions[i]!.data))).toBe(true));
   });
 });
