@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
 import { readingToAngleFunction } from "./functions.ts";
@@ -44,6 +45,7 @@ export async function startLocalCloud(options: { databasePort?: number; authPort
     // already there from an earlier run (durable data directory)
   }
   // What devices publish on sensor/<id> is kept like `esplab readings subscribe` would, for the lab's chart.
+  if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
   const readings = new ReadingsStore(options.dataDir ? path.join(options.dataDir, "readings.sqlite") : ":memory:");
   mqtt.onPublish((message) => {
     if (!message.topic.startsWith("sensor/")) return;

@@ -18,7 +18,8 @@ Runs the firmware on the virtual board with the local cloud and serves the lab p
   --engine E      xs (default): the firmware runs in Moddable's XS engine, as on the ESP32, and reloads when you
                   edit firmware/; node: runs in Node
   --app NAME      which firmware app to run (overrides the config's "app")
-  --config FILE   settings file (default ./esplab.config.json; ESPLAB_<KEY> variables override it)`;
+  --config FILE   settings file (default ./esplab.config.json; ESPLAB_<KEY> variables override it)
+  --state DIR     where the lab keeps its database, readings and device storage (default .esplab/ in the project)`;
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -30,6 +31,7 @@ export async function run(args: string[]): Promise<number> {
       engine: { type: "string", default: "xs" },
       app: { type: "string" },
       config: { type: "string" },
+      state: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -41,16 +43,17 @@ export async function run(args: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("PORT", `--port must be 0–65535, got "${values.port}"`);
 
+  const stateDir = path.resolve(values.state ?? path.join(ROOT, ".esplab"));
   const cloud = await startLocalCloud({
     databasePort: 0,
     authPort: 0,
     mqttPort: 0,
-    dataDir: path.join(ROOT, ".esplab", "lab-cloud"),
+    dataDir: path.join(stateDir, "lab-cloud"),
   });
   // The lab's cloud first, then the user's settings: a configured real Firebase project or broker wins.
   const config: FlatConfig = { ...cloud.firmwareConfig, app: "assignment2", ...loadLaptopConfig({ file: values.config }) };
   if (values.app) config.app = values.app;
-  const storage = new FileStorage(path.join(ROOT, ".esplab", "lab-storage.json"));
+  const storage = new FileStorage(path.join(stateDir, "lab-storage.json"));
   const device = new VirtualDevice({ config, engine: values.engine as Engine, storage });
   const server = new LabServer({
     device: () => device,
