@@ -1,5 +1,6 @@
 import { UsageError } from "../core/errors.ts";
 import { createAwsIotClient } from "../net/aws/iot-core.ts";
+import { brokerTarget } from "../net/mqtt/broker-url.ts";
 import { MqttClient, type MqttClientOptions } from "../net/mqtt/client.ts";
 import type { Platform } from "../ports/index.ts";
 import { setting, type FirmwareConfig } from "./config.ts";
@@ -26,14 +27,10 @@ export function openMqtt(platform: Platform, config: FirmwareConfig, extra: Part
       common,
     );
   }
-  const url = required(config, "mqtt_url");
-  const match = /^(mqtts?):\/\/([^/:]+)(?::(\d{1,5}))?\/?$/.exec(url);
-  if (!match) throw new UsageError("CONFIG", `mqtt_url ${JSON.stringify(url)} is not a broker URL; write mqtt://host:1883 or mqtts://host:8883`);
-  const secure = match[1] === "mqtts";
   return new MqttClient({
     transport: platform.transport,
     clock: platform.clock,
-    target: { host: match[2]!, port: Number(match[3] ?? (secure ? 8883 : 1883)), ...(secure ? { tls: { serverName: match[2]! } } : {}), timeoutMs: 10_000 },
+    target: brokerTarget(required(config, "mqtt_url")),
     clientId: config.deviceId,
     username: setting(config, "mqtt_username"),
     password: setting(config, "mqtt_password"),

@@ -1,4 +1,5 @@
 import { UsageError, type EsplabError } from "../../../firmware/core/errors.ts";
+import { brokerTarget } from "../../../firmware/net/mqtt/broker-url.ts";
 import { MqttClient } from "../../../firmware/net/mqtt/client.ts";
 import { NodeTransport } from "../../platform/node-transport.ts";
 import { SystemClock } from "../../platform/system-clock.ts";
@@ -33,14 +34,11 @@ export interface Subscriber {
  * fails the connection is dropped without acknowledging, and the broker redelivers when the subscriber returns.
  */
 export function subscribeReadings(options: SubscriberOptions): Subscriber {
-  const match = /^(mqtts?):\/\/([^/:]+)(?::(\d{1,5}))?\/?$/.exec(options.brokerUrl);
-  if (!match) throw new UsageError("bad-url", `--broker ${JSON.stringify(options.brokerUrl)} is not a broker URL; write mqtt://127.0.0.1:1883`);
-  const secure = match[1] === "mqtts";
   const status = options.onStatus ?? (() => {});
   const client = new MqttClient({
     transport: new NodeTransport(),
     clock: new SystemClock(),
-    target: { host: match[2]!, port: Number(match[3] ?? (secure ? 8883 : 1883)), ...(secure ? { tls: { serverName: match[2]! } } : {}) },
+    target: brokerTarget(options.brokerUrl),
     clientId: options.clientId ?? "esplab-readings",
     cleanSession: false,
     username: options.username,

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { deflateSync } from "node:zlib";
 import { EsplabError, ProtocolError, TimeoutError } from "../../../firmware/core/errors.ts";
 import { MAX_TABLE_LENGTH, PartitionTableError, parsePartitionTable, type PartitionTable } from "../image/partition-table.ts";
 import { validateFlashPlan, type FlashRegion } from "../image/plan.ts";
@@ -124,9 +123,4 @@ async function partitionsOnChip(session: Session): Promise<PartitionTable | unde
     if (error instanceof PartitionTableError) return undefined;
     throw error;
   }
-}
-
-/** What a region costs on the wire: the deflated size, as the loader will send it. */
-export function compressedSize(data: Uint8Array): number {
-  return deflateSync(data, { level: 9 }).length;
 }

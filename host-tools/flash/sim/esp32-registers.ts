@@ -1,5 +1,5 @@
 /** Register addresses the loaders read or write on an ESP32 in download mode. */
-export const ESP32_REGISTERS = {
+const ESP32_REGISTERS = {
   chipMagic: 0x40001000,
   efuseBase: 0x3ff5a000,
   apbCtlDate: 0x3ff6607c,
@@ -7,7 +7,7 @@ export const ESP32_REGISTERS = {
   spiBase: 0x3ff42000,
 } as const;
 
-export const ESP32_CHIP_MAGIC = 0x00f01d83;
+const ESP32_CHIP_MAGIC = 0x00f01d83;
 
 const SPI = {
   cmd: ESP32_REGISTERS.spiBase + 0x00,

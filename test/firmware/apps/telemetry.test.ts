@@ -5,6 +5,7 @@ import { startMqttBroker, type MqttBroker } from "../../../host-tools/cloud/mqtt
 import { MemoryStorage } from "../../../host-tools/platform/file-storage.ts";
 import { VirtualDevice } from "../../../host-tools/runtime/virtual-device.ts";
 import { startTcpProxy } from "../../support/tcp-proxy.ts";
+import { until } from "../../support/until.ts";
 
 describe("telemetry command payloads", () => {
   it("accepts an angle as a number or {angle} and explains what it refuses", () => {
@@ -44,14 +45,6 @@ describe("telemetry app against a real broker", () => {
     await broker?.close();
   });
 
-  const until = async (condition: () => boolean, what: string) => {
-    for (let waited = 0; waited < 15_000; waited += 25) {
-      if (condition()) return;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
-
   it("goes offline through its Will when the link dies, comes back online, and loses and repeats no sequence number across a reboot", async () => {
     broker = await startMqttBroker({ port: 0 });
     const proxy = await startTcpProxy(broker.port);
@@ -66,13 +59,13 @@ describe("telemetry app against a real broker", () => {
     const device = new VirtualDevice({ config, storage });
     stops.push(() => device.stop());
     await device.start();
-    await until(() => status().includes("online") && seqs().length >= 3, "online and 3 readings");
+    await until(() => status().includes("online") && seqs().length >= 3, "online and 3 readings", 15_000);
 
     proxy.cut();
-    await until(() => status().includes("offline"), "the Will");
-    await until(() => status().lastIndexOf("online") > status().indexOf("offline"), "online again after reconnecting");
+    await until(() => status().includes("offline"), "the Will", 15_000);
+    await until(() => status().lastIndexOf("online") > status().indexOf("offline"), "online again after reconnecting", 15_000);
     const afterReconnect = Math.max(...seqs());
-    await until(() => Math.max(...seqs()) >= afterReconnect + 2, "readings after the reconnect");
+    await until(() => Math.max(...seqs()) >= afterReconnect + 2, "readings after the reconnect", 15_000);
 
     await device.stop();
     const delivered = new Set(seqs());
@@ -83,7 +76,7 @@ describe("telemetry app against a real broker", () => {
     const rebooted = new VirtualDevice({ config, storage });
     stops.push(() => rebooted.stop());
     await rebooted.start();
-    await until(() => seqs().some((seq) => seq > highest), "a reading after the reboot");
+    await until(() => seqs().some((seq) => seq > highest), "a reading after the reboot", 15_000);
     // The reboot continues the numbering: nothing repeated, nothing skipped.
     expect(Math.min(...seqs().filter((seq) => seq > highest))).toBe(highest + 1);
   }, 40_000);

@@ -3,12 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { watchSources } from "../../../host-tools/lab/source-watcher.ts";
+import { until } from "../../support/until.ts";
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition() && waited < 5000; waited += 20) await settle(20);
-}
-
 let directory: string;
 let stop = () => {};
 afterEach(() => {

@@ -13,6 +13,7 @@ import { MqttClient } from "../../../../firmware/net/mqtt/client.ts";
 import { startLocalCloud } from "../../../../host-tools/cloud/index.ts";
 import { NodeTransport } from "../../../../host-tools/platform/node-transport.ts";
 import { SystemClock } from "../../../../host-tools/platform/system-clock.ts";
+import { until } from "../../../support/until.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const mosquitto = mosquittoPath();
@@ -24,14 +25,6 @@ beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), "esplab-readings-"));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; waited < 10_000; waited += 20) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("reading messages", () => {
   it("takes the device from the topic and keeps seq, ts and the other fields", () => {

@@ -3,15 +3,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SerialLink } from "../../../../host-tools/flash/link/serial-link.ts";
 import { CTRL_R, CTRL_RIGHT_BRACKET, runMonitor } from "../../../../host-tools/flash/monitor/monitor.ts";
 import { hasSocat, ptyPair } from "../../../support/pty-pair.ts";
+import { until } from "../../../support/until.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition() && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
-}
 
 async function setUp() {
   const pair = await ptyPair();
