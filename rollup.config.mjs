@@ -1,6 +1,7 @@
-// Bundles the firmware. Two outputs from the same sources:
-//  - device: one ES module for Moddable's mcconfig (named in manifest.json); Moddable module specifiers (timer,
-//    preference, mc/config, embedded:*, pins/*) stay external because the device provides them;
+// Bundles the firmware. From the same sources:
+//  - device: the firmware library (the module "esplab", preloaded into flash by Moddable's linker) and the tiny `main`
+//    that starts it, as ES modules for mcconfig (named in manifest.json); Moddable module specifiers (timer,
+//    preference, mc/config, embedded:*) and "esplab" itself stay external because the device provides them;
 //  - xs: one script for the XS engine on the laptop (xsnap-worker), with the seams bridged to the host.
 import typescript from "@rollup/plugin-typescript";
 
@@ -19,6 +20,12 @@ const compile = () =>
   });
 
 export default [
+  {
+    input: "firmware/platform/moddable/firmware.ts",
+    external: isModdableModule,
+    output: { file: "dist/firmware/esplab.js", format: "es", sourcemap: true },
+    plugins: [compile()],
+  },
   {
     input: "firmware/platform/moddable/main.ts",
     external: isModdableModule,

@@ -16,6 +16,7 @@ const commands: Record<string, Entry> = {
   lab: { summary: "the virtual board, the local cloud and the lab page (what npm start runs)", load: () => import("./commands/lab.ts") },
   scenario: { summary: "run scenario files headless on the virtual board (exit code for CI)", load: () => import("./commands/scenario.ts") },
   build: { summary: "bundle the firmware; with --device esp32, build the device images with mcconfig", load: () => import("./commands/build.ts") },
+  moddable: { summary: "build Moddable's command-line tools from an SDK archive into esplab's cache; doctor checks SDK and ESP-IDF", load: () => import("./commands/moddable.ts") },
   cloud: { summary: "the local cloud: Firebase emulator (RTDB + Auth) and MQTT broker", load: () => import("./commands/cloud.ts") },
   broker: { summary: "the local MQTT broker alone (aedes), optionally with a user name and password", load: () => import("./commands/broker.ts") },
   readings: { summary: "store readings from sensor/# in SQLite (subscribe) and export them as CSV", load: () => import("./commands/readings.ts") },

@@ -29,7 +29,7 @@ export interface FirmwareConfig {
 }
 
 /** The keys every build has, with the lab board's wiring. */
-export const DEFAULTS: FlatConfig = {
+export const DEFAULTS: Readonly<FlatConfig> = Object.freeze({
   app: "board-check",
   device_id: "Device001",
   i2c_sda: 21,
@@ -44,7 +44,7 @@ export const DEFAULTS: FlatConfig = {
   ir_kind: "obstacle",
   ir_pin: 34,
   distance_pin: 35,
-};
+});
 
 /** The configuration is wrong; the message lists every problem with the key to fix. */
 export class ConfigError extends UsageError {}

@@ -7,7 +7,9 @@ export class EsplabError extends Error {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
+    // Defined, not assigned: Moddable's linker freezes Error.prototype, and assigning an own `name` over a frozen
+    // inherited one throws (the override mistake).
+    Object.defineProperty(this, "name", { value: new.target.name, writable: true, configurable: true });
   }
 }
 

@@ -2,11 +2,16 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { EsplabError } from "../../firmware/core/errors.ts";
+import { readDeviceImage, type DeviceImage } from "../moddable/device-image.ts";
+import { checkDeviceMemory } from "../moddable/memory-budget.ts";
+import { espIdfStandIn, espIdfStatus } from "../moddable/esp-idf.ts";
+import { findModdable, moddableEnv, moddableProblem, type ModdableSdk } from "../moddable/sdk.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 /** Where device builds go (mcconfig -o), inside the project so a clone's builds stay with it. */
 export const DEVICE_BUILD_DIR = path.join(ROOT, "build", "device");
 const RECORD = path.join(DEVICE_BUILD_DIR, "last-build.json");
+const MANIFEST = path.join(ROOT, "manifest.json");
 
 /** The three images a Moddable ESP32 build produces, at ESP-IDF's default offsets. */
 export interface DeviceBuild {
@@ -15,65 +20,86 @@ export interface DeviceBuild {
   images: { address: number; file: string; name: string }[];
 }
 
+/** How far a device build got: the image checked through xsl always; the flashable images only with ESP-IDF. */
+export interface DeviceBuildResult {
+  image: DeviceImage;
+  build?: DeviceBuild;
+  /** Why no flashable images were made (ESP-IDF missing or the wrong version), as a step to follow. */
+  missing?: string;
+}
+
 const IMAGES = [
   { address: 0x1000, name: "bootloader.bin" },
   { address: 0x8000, name: "partition-table.bin" },
   { address: 0x10000, name: "xs_esp32.bin" },
 ];
 
-/** What is missing to build for the device, as steps a person can follow; empty when everything is there. */
-export function deviceToolchainProblems(env: NodeJS.ProcessEnv = process.env): string[] {
-  const problems: string[] = [];
-  const moddable = env.MODDABLE;
-  if (!moddable) {
-    problems.push("MODDABLE is not set: the Moddable SDK is not installed, or this shell has not loaded its environment.");
-  } else if (!fs.existsSync(path.join(moddable, "build", "bin", process.platform === "darwin" ? "mac" : "lin", "release", "mcconfig"))
-    && !onPath("mcconfig", env)) {
-    problems.push(`MODDABLE is ${moddable}, but its tools are not built (no mcconfig there or on PATH).`);
-  }
-  if (!env.IDF_PATH) problems.push("IDF_PATH is not set: ESP-IDF (Espressif's SDK and xtensa compiler) is not installed or not loaded.");
-  return problems;
+/** The Moddable SDK a device build would use, or an error naming what to install. */
+export function requireModdable(env: NodeJS.ProcessEnv = process.env): ModdableSdk {
+  const sdk = findModdable(env);
+  if (!sdk) throw new EsplabError("TOOLCHAIN", `cannot build for the ESP32: ${moddableProblem(env)}`);
+  return sdk;
 }
 
-export const INSTALL_GUIDANCE = `To build for the ESP32 you need the Moddable SDK and ESP-IDF on this machine. Either:
-  1. xs-dev (installs and configures both):
-       npm install -g xs-dev
-       xs-dev setup --device esp32
-     then open a new terminal (so MODDABLE and IDF_PATH are set) and check with: xs-dev doctor
-  2. or by hand: follow the Moddable SDK "Getting Started" guide for your OS, then
-     documentation/devices/esp32.md in the SDK (installs ESP-IDF and sets IDF_PATH).
-Then run again: npx esplab build --device esp32`;
-
 /**
- * Builds the bundled firmware for the ESP32 with mcconfig (`-t build`: build only; `esplab flash` deploys) and records
- * the images so `esplab flash` with no files picks them up.
+ * Builds the bundled firmware for the ESP32 with mcconfig (`-t build`: build only; `esplab flash` deploys).
+ * Everything up to the first C compile — the manifest, every xsc, xsl's link and preload, mcrez — runs on any machine
+ * with the Moddable SDK: without ESP-IDF a stand-in lets mcconfig get that far, then the generated makefile builds
+ * just the linked image (mc.xs.c) and resources. The image's memory is checked against the manifest's `creation`
+ * before anything is compiled. With ESP-IDF the build goes on to the flashable images, recorded for `esplab flash`.
  */
 export async function buildForDevice(options: {
   debug: boolean;
   config: Record<string, string>;
   log: (line: string) => void;
   env?: NodeJS.ProcessEnv;
-}): Promise<DeviceBuild> {
+  /** mcconfig's -o folder; the project's build/device unless a test moves it. */
+  outputDir?: string;
+  manifest?: string;
+}): Promise<DeviceBuildResult> {
   const env = options.env ?? process.env;
-  const problems = deviceToolchainProblems(env);
-  if (problems.length) throw new EsplabError("TOOLCHAIN", `${problems.join("\n")}\n\n${INSTALL_GUIDANCE}`);
-  const args = ["-m", "-p", "esp32", "-t", "build", "-o", DEVICE_BUILD_DIR, ...(options.debug ? ["-d"] : [])];
+  const sdk = requireModdable(env);
+  const idf = espIdfStatus(sdk, env);
+  const outputDir = options.outputDir ?? DEVICE_BUILD_DIR;
+  const manifest = options.manifest ?? MANIFEST;
+  fs.mkdirSync(outputDir, { recursive: true });
+  const toolEnv = moddableEnv(sdk, env);
+  if (idf.problem) toolEnv.IDF_PATH = espIdfStandIn(idf.expected, env);
+
+  const args = [manifest, "-m", "-p", "esp32", "-t", "build", "-o", outputDir, ...(options.debug ? ["-d"] : [])];
   for (const [key, value] of Object.entries(options.config)) args.push(`${key}=${value}`);
-  options.log(`mcconfig ${args.filter((a) => !/^(password|.*secret|.*token|.*key)=/i.test(a)).join(" ")}`);
-  const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn("mcconfig", [path.join(ROOT, "manifest.json"), ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    const relay = (chunk: Buffer) => chunk.toString("utf8").split("\n").filter(Boolean).forEach(options.log);
-    child.stdout.on("data", relay);
-    child.stderr.on("data", relay);
-    child.on("error", (error) => reject(new EsplabError("TOOLCHAIN", `cannot run mcconfig: ${error.message}\n\n${INSTALL_GUIDANCE}`)));
-    child.on("close", (exit) => resolve(exit ?? 1));
-  });
-  if (code !== 0) throw new EsplabError("DEVICE_BUILD", `mcconfig failed (exit ${code}); its output is above`);
-  const directory = findImages(DEVICE_BUILD_DIR, options.debug ? "debug" : "release");
-  if (!directory) throw new EsplabError("DEVICE_BUILD", `mcconfig finished but no xs_esp32.bin is under ${DEVICE_BUILD_DIR}`);
+  options.log(`mcconfig ${args.slice(1).map(redactSecret).join(" ")}`);
+  const mcconfig = await runTool("mcconfig", args, { cwd: path.dirname(manifest), env: toolEnv }, options.log);
+  const flavour = options.debug ? "debug" : "release";
+  const tmp = path.join(outputDir, "tmp", "esp32", flavour, path.basename(path.dirname(manifest)));
+  const compilerMissing = /xtensa-esp32-elf-gcc: (No such file|not found|command not found)/.test(mcconfig.output);
+  if (mcconfig.code !== 0 && !(compilerMissing && fs.existsSync(path.join(tmp, "makefile")))) {
+    throw new EsplabError("DEVICE_BUILD", `mcconfig failed (exit ${mcconfig.code}): ${diagnose(mcconfig.output)}`);
+  }
+
+  let toolOutput = mcconfig.output;
+  if (mcconfig.code !== 0) {
+    // No xtensa compiler: build the parts that need none, from the makefile mcconfig generated.
+    const make = await runTool("make", ["-f", "makefile", "SDKCONFIG_H=", path.join(tmp, "mc.xs.c"), path.join(tmp, "mc.resources.c")], { cwd: tmp, env: toolEnv }, options.log);
+    toolOutput += make.output;
+    if (make.code !== 0) throw new EsplabError("DEVICE_BUILD", `linking the device image failed (exit ${make.code}): ${diagnose(make.output)}`);
+  }
+  const image = readDeviceImage(path.join(tmp, "mc.xs.c"), toolOutput);
+  // mcconfig skips a module whose files do not exist without a word.
+  if (!image.modules.includes("main")) {
+    throw new EsplabError("DEVICE_BUILD", `the image has no "main" module: ${path.basename(manifest)}'s "modules" names files that do not exist (${manifest})`);
+  }
+  if (!options.manifest) checkDeviceMemory(image);
+
+  if (mcconfig.code !== 0) {
+    const missing = idf.problem ?? "the xtensa-esp32-elf compiler is not on PATH: run . $IDF_PATH/export.sh (ESP-IDF's install.sh esp32 installs it), then build again";
+    return { image, missing };
+  }
+  const directory = findImages(outputDir, flavour);
+  if (!directory) throw new EsplabError("DEVICE_BUILD", `mcconfig finished but no xs_esp32.bin is under ${outputDir}`);
   const build: DeviceBuild = { directory, debug: options.debug, images: IMAGES.map((i) => ({ ...i, file: path.join(directory, i.name) })) };
-  fs.writeFileSync(RECORD, JSON.stringify(build, null, 2));
-  return build;
+  fs.writeFileSync(path.join(outputDir, "last-build.json"), JSON.stringify(build, null, 2));
+  return { image, build };
 }
 
 /** The last device build, from `esplab build --device esp32` or a Moddable build directory given by the user. */
@@ -97,6 +123,31 @@ function findImages(root: string, flavour: string): string | undefined {
   return undefined;
 }
 
-function onPath(tool: string, env: NodeJS.ProcessEnv): boolean {
-  return (env.PATH ?? "").split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, tool)));
+/** Secrets given as key=value never reach the terminal. */
+function redactSecret(arg: string): string {
+  return /^(password|[a-z_]*(secret|token|key|certificate))=/i.test(arg) ? `${arg.slice(0, arg.indexOf("=") + 1)}••••••` : arg;
+}
+
+/** The lines of a Moddable tool's output that say what went wrong (its errors, or its last lines). */
+function diagnose(output: string): string {
+  const lines = output.split("\n").map((line) => line.trimEnd()).filter(Boolean);
+  const errors = lines.filter((line) => /error|### |not found|cannot|undefined/i.test(line) && !/^# /.test(line));
+  return `\n  ${(errors.length ? errors : lines.slice(-10)).slice(0, 20).join("\n  ")}`;
+}
+
+/** Runs a Moddable tool, relaying its progress lines (# xsc …) and keeping its whole output for diagnosis. */
+function runTool(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }, log: (line: string) => void): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    const relay = (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      output += text;
+      for (const line of text.split("\n")) if (line.startsWith("### ")) log(line);
+    };
+    child.stdout.on("data", relay);
+    child.stderr.on("data", relay);
+    child.on("error", (error) => reject(new EsplabError("TOOLCHAIN", `cannot run ${command}: ${error.message}`)));
+    child.on("close", (code) => resolve({ code: code ?? 1, output }));
+  });
 }

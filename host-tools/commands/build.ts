@@ -2,13 +2,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { buildFirmwareBundle } from "../build/firmware-bundle.ts";
-import { buildForDevice, deviceToolchainProblems, INSTALL_GUIDANCE } from "../build/device-build.ts";
+import { buildForDevice, requireModdable } from "../build/device-build.ts";
+import { ESP32_SLOT_BYTES } from "../moddable/device-image.ts";
 
 const USAGE = `usage: esplab build [--device esp32] [--debug] [key=value ...]
 
 Bundles the firmware (dist/firmware/main.js for the device, dist/xs/firmware.js for the XS engine on the laptop).
-With --device esp32, then builds the device images with Moddable's mcconfig (needs $MODDABLE and ESP-IDF) for
-"esplab flash". key=value pairs are passed to mcconfig as config (e.g. ssid=MyWiFi); put secrets in the
+With --device esp32, then builds the device images with Moddable's mcconfig for "esplab flash". That needs the
+Moddable SDK ($MODDABLE, or "esplab moddable setup") and ESP-IDF; with the SDK alone, the image is still compiled,
+linked and preloaded by xsl and its memory checked, and the command says what is missing for the rest. key=value pairs are passed to mcconfig as config (e.g. ssid=MyWiFi); put secrets in the
 environment: ESPLAB_WIFI_PASSWORD is passed as password=… without being printed.`;
 
 export async function run(args: string[]): Promise<number> {
@@ -38,16 +40,27 @@ export async function run(args: string[]): Promise<number> {
   if (process.env.ESPLAB_WIFI_PASSWORD && !config.password) config.password = process.env.ESPLAB_WIFI_PASSWORD;
 
   // Say what is missing before spending time on the bundle.
-  if (values.device && deviceToolchainProblems().length) {
-    console.error(`esplab build: cannot build for the ESP32 here.\n${deviceToolchainProblems().map((p) => `  - ${p}`).join("\n")}\n\n${INSTALL_GUIDANCE}`);
-    return 3;
+  if (values.device) {
+    try {
+      requireModdable();
+    } catch (error) {
+      console.error(`esplab build: ${(error as Error).message}`);
+      return 3;
+    }
   }
   for (const target of ["device", "xs"] as const) {
     const file = await buildFirmwareBundle(target);
     console.log(`${path.relative(process.cwd(), file)}  ${fs.statSync(file).size} bytes`);
   }
   if (!values.device) return 0;
-  const build = await buildForDevice({ debug: values.debug, config, log: (line) => console.log(line) });
+  const { image, build, missing } = await buildForDevice({ debug: values.debug, config, log: (line) => console.log(line) });
+  const kb = (slots: number) => `${Math.round((slots * ESP32_SLOT_BYTES) / 1024)} KB`;
+  console.log(`\nDevice image linked by xsl: ${image.flashSlots} slots in flash (${kb(image.flashSlots)}), ${image.aliases} aliases, ${image.modules.length} modules; not preloaded: ${image.notPreloaded.join(", ") || "none"}`);
+  console.log(`creation: stack ${image.creation.stackCount} slots, heap ${image.creation.initialHeapCount} slots, chunks ${image.creation.initialChunkSize} bytes, static ${image.creation.staticSize} bytes`);
+  if (!build) {
+    console.error(`\nesplab build: the image is checked, but no flashable images were made: ${missing}`);
+    return 3;
+  }
   console.log(`\nESP32 images in ${build.directory}:`);
   for (const image of build.images) console.log(`  0x${image.address.toString(16).padStart(5, "0")}  ${image.name}`);
   console.log(`\nFlash them with: npx esplab flash -p <port>`);

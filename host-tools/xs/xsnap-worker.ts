@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { EsplabError } from "../../firmware/core/errors.ts";
+import { FREEZE_BUILT_INS } from "./freeze-built-ins.ts";
 
 const COMMA = Buffer.from(",");
 
@@ -74,6 +75,10 @@ export class XsnapWorker {
       this.#exited = new XsError("XS_EXIT", `the XS engine exited (${signal ?? `code ${code}`})${this.output.length ? `: ${this.output.slice(-3).join(" | ")}` : ""}`);
       for (const waiter of this.#waiters.splice(0)) waiter(Buffer.alloc(0));
     });
+    // Before anything else runs, the built-ins are frozen as on the device; a failure here fails every later call.
+    const frozen = this.#exchange(Buffer.from(`e${FREEZE_BUILT_INS}`, "utf8"));
+    frozen.catch(() => undefined);
+    this.#busy = frozen;
   }
 
   set handler(handler: CommandHandler) {

@@ -6,7 +6,7 @@ import type { Clock, TimerHandle } from "../../ports/clock.ts";
 const CLOCK_SET_AFTER_MS = 1_577_836_800_000;
 
 /** The Clock seam on Moddable: `Timer` for callbacks and blocking delays, `Time.ticks` for monotonic time. */
-export const moddableClock: Clock = {
+export const moddableClock: Clock = Object.freeze({
   now: () => Time.ticks,
   epochMs() {
     const now = Date.now();
@@ -18,4 +18,4 @@ export const moddableClock: Clock = {
   clear(handle) {
     if (handle !== undefined) Timer.clear(handle as unknown as Parameters<typeof Timer.clear>[0]);
   },
-};
+});

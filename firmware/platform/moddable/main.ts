@@ -1,31 +1,5 @@
-import config from "mc/config";
-import device from "embedded:provider/builtin";
-import "../../apps/all.ts";
-import type { FlatConfig } from "../../apps/config.ts";
-import { startFirmware } from "../../apps/index.ts";
-import type { Platform } from "../../ports/index.ts";
-import { moddableClock } from "./clock.ts";
-import { moddableIO } from "./io.ts";
-import { preferenceStorage } from "./storage.ts";
-import { ModdableTransport, type DnsProvider } from "./transport.ts";
+// The device's main module: all of the firmware is the preloaded library "esplab" (in flash, built at link time);
+// booting only starts it.
+import { startDevice } from "esplab";
 
-/**
- * The firmware's entry on the ESP32. With `ssid` in the config, Moddable's network setup has already joined Wi-Fi and
- * set the clock by SNTP before this runs.
- */
-const network = (device as unknown as { network?: { dns?: DnsProvider } }).network;
-
-const platform: Platform = {
-  io: moddableIO,
-  clock: moddableClock,
-  transport: new ModdableTransport(network?.dns, network?.dns ?? {}),
-  storage: preferenceStorage,
-  log: (line) => trace(`${line}\n`),
-};
-
-const settings: FlatConfig = {};
-for (const [key, value] of Object.entries(config)) {
-  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") settings[key] = value;
-}
-
-startFirmware(platform, settings);
+startDevice();

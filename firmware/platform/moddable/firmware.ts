@@ -1,0 +1,33 @@
+import config from "mc/config";
+import device from "embedded:provider/builtin";
+import "../../apps/all.ts";
+import type { FlatConfig } from "../../apps/config.ts";
+import { startFirmware, type App } from "../../apps/index.ts";
+import type { Platform } from "../../ports/index.ts";
+import { moddableClock } from "./clock.ts";
+import { moddableIO } from "./io.ts";
+import { preferenceStorage } from "./storage.ts";
+import { ModdableTransport, type DnsProvider } from "./transport.ts";
+
+/**
+ * The firmware library on the device ("esplab" in manifest.json): preloaded, so its top level only defines things —
+ * no I/O, no timers, nothing that needs the running device. `startDevice` is what `main` calls at boot.
+ */
+
+/** Binds the seams to Moddable and starts the app the config selects. With `ssid` in the config, Moddable's network
+ * setup has already joined Wi-Fi and set the clock by SNTP before this runs. */
+export function startDevice(): App {
+  const network = (device as unknown as { network?: { dns?: DnsProvider } }).network;
+  const platform: Platform = {
+    io: moddableIO,
+    clock: moddableClock,
+    transport: new ModdableTransport(network?.dns, network?.dns ?? {}),
+    storage: preferenceStorage,
+    log: (line) => trace(`${line}\n`),
+  };
+  const settings: FlatConfig = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") settings[key] = value;
+  }
+  return startFirmware(platform, settings);
+}
