@@ -1,10 +1,10 @@
 import { TransportError } from "../../core/errors.ts";
 import type { Clock, TimerHandle } from "../../ports/clock.ts";
-import type { IOClasses } from "../../ports/io.ts";
 import type { Platform } from "../../ports/index.ts";
 import type { Storage } from "../../ports/storage.ts";
 import type { Connection, ConnectionHandlers, ConnectTarget, Transport } from "../../ports/transport.ts";
 import { callHost, fromBase64, toBase64 } from "./bridge.ts";
+import { bridgedIO } from "./bridged-io.ts";
 
 /**
  * The seams inside the XS engine on the laptop: every call crosses to the host (the virtual board, real sockets,
@@ -73,46 +73,7 @@ function addTimer(callback: Callback, ms: number, repeat: boolean): TimerHandle 
   return { id };
 }
 
-function ioClass(kind: string, statics: Record<string, number> = {}): unknown {
-  const IO = class {
-    readonly #id: number;
-    constructor(options: Record<string, unknown>) {
-      const { onReadable, ...plain } = options;
-      this.#id = callHost<number>("io.open", { kind, options: plain, edges: typeof onReadable === "function" });
-      if (typeof onReadable === "function") edgeHandlers.set(this.#id, () => (onReadable as (this: unknown) => void).call(this));
-    }
-    read(arg?: number) {
-      const value = callHost<number | string>("io.call", { id: this.#id, method: "read", args: arg === undefined ? [] : [arg] });
-      return typeof value === "string" ? fromBase64(value).buffer : value;
-    }
-    write(value: number | ArrayBuffer | ArrayBufferView, stop?: boolean) {
-      const arg =
-        typeof value === "number"
-          ? value
-          : { base64: toBase64(value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) };
-      callHost("io.call", { id: this.#id, method: "write", args: stop === undefined ? [arg] : [arg, stop] });
-    }
-    get resolution(): number {
-      return callHost<number>("io.get", { id: this.#id, property: "resolution" });
-    }
-    get hz(): number {
-      return callHost<number>("io.get", { id: this.#id, property: "hz" });
-    }
-    close() {
-      edgeHandlers.delete(this.#id);
-      callHost("io.call", { id: this.#id, method: "close", args: [] });
-    }
-  };
-  Object.assign(IO, statics);
-  return IO;
-}
-
-const io = {
-  Digital: ioClass("Digital", callHost<Record<string, number>>("io.digitalConstants")),
-  Analog: ioClass("Analog"),
-  PWM: ioClass("PWM"),
-  I2C: ioClass("I2C"),
-} as unknown as IOClasses;
+const io = bridgedIO(callHost, edgeHandlers);
 
 const transport: Transport = {
   connect(target: ConnectTarget, handlers: ConnectionHandlers): Promise<Connection> {
