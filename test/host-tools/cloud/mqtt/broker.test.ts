@@ -51,13 +51,14 @@ describe("the local MQTT broker", () => {
     const seen: string[] = [];
     broker.onPublish((message) => seen.push(`${message.topic} ${message.payload}`));
     const subscriber = spawn("mosquitto_sub", ["-h", "127.0.0.1", "-p", String(broker.port), "-t", "sensor/#", "-C", "1", "-v"]);
+    const exited = new Promise((resolve) => subscriber.once("exit", resolve)); // it may exit before mosquitto_pub does
     let received = "";
     subscriber.stdout.on("data", (data) => (received += data));
     await subscription;
     await new Promise((resolve, reject) =>
       execFile("mosquitto_pub", ["-h", "127.0.0.1", "-p", String(broker!.port), "-t", "sensor/Device001", "-m", '{"temp":22}'], (error) => (error ? reject(error) : resolve(undefined))),
     );
-    await new Promise((resolve) => subscriber.once("exit", resolve));
+    await exited;
     expect(received.trim()).toBe('sensor/Device001 {"temp":22}');
     expect(seen).toContain('sensor/Device001 {"temp":22}');
   });
