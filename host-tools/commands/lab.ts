@@ -8,15 +8,16 @@ import { watchSources } from "../lab/source-watcher.ts";
 import { databaseFeed, mqttFeed, readingsFeed } from "../lab/feeds.ts";
 import { startLocalCloud } from "../cloud/index.ts";
 import { describeConfig, loadLaptopConfig } from "../runtime/laptop-config.ts";
-import { VirtualDevice, type Engine } from "../runtime/virtual-device.ts";
+import { ENGINES, VirtualDevice, type Engine } from "../runtime/virtual-device.ts";
 import { FileStorage } from "../platform/file-storage.ts";
 
-const USAGE = `usage: esplab lab [--port N] [--engine xs|node] [--app NAME] [--config FILE]
+const USAGE = `usage: esplab lab [--port N] [--engine xs|node|moddable] [--app NAME] [--config FILE]
 
 Runs the firmware on the virtual board with the local cloud and serves the lab page on 127.0.0.1.
   --port N        the page's port (default 8080; 0 picks a free one)
   --engine E      xs (default): the firmware runs in Moddable's XS engine, as on the ESP32, and reloads when you
-                  edit firmware/; node: runs in Node
+                  edit firmware/; node: runs in Node; moddable: on Moddable's own runtime for Linux (the
+                  device's linker, stack limit, Timer, Preference and sockets; needs Moddable's tools)
   --app NAME      which firmware app to run (overrides the config's "app")
   --config FILE   settings file (default ./esplab.config.json; ESPLAB_<KEY> variables override it)
   --state DIR     where the lab keeps its database, readings and device storage (default .esplab/ in the project)`;
@@ -39,7 +40,7 @@ export async function run(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (values.engine !== "xs" && values.engine !== "node") throw new UsageError("ENGINE", `--engine must be xs or node, got "${values.engine}"`);
+  if (!ENGINES.includes(values.engine as Engine)) throw new UsageError("ENGINE", `--engine must be ${ENGINES.join(", ")}; got "${values.engine}"`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("PORT", `--port must be 0–65535, got "${values.port}"`);
 
@@ -61,7 +62,7 @@ export async function run(args: string[]): Promise<number> {
     feeds: [databaseFeed(cloud), readingsFeed(cloud, () => String(config.device_id ?? "Device001")), mqttFeed(cloud)],
   });
 
-  console.log(`esplab lab — firmware on the virtual board in ${device.engine === "xs" ? "Moddable XS" : "Node"}, with the local cloud`);
+  console.log(`esplab lab — firmware on the virtual board in ${{ xs: "Moddable XS", node: "Node", moddable: "Moddable's runtime for Linux" }[device.engine]}, with the local cloud`);
   console.log(describeConfig(config).map((line) => `  ${line}`).join("\n"));
   device.serial.listen((line) => console.log(`serial  ${line.text}`));
   await device.start();
@@ -80,7 +81,7 @@ export async function run(args: string[]): Promise<number> {
 
 Ctrl-C stops everything.`);
 
-  const stopWatching = device.engine === "xs" ? watchSources(path.join(ROOT, "firmware"), async () => {
+  const stopWatching = device.engine !== "node" ? watchSources(path.join(ROOT, "firmware"), async () => {
     console.log("firmware changed: rebuilding and resetting the board…");
     try {
       await device.restart();

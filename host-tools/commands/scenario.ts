@@ -2,15 +2,20 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { loadLaptopConfig } from "../runtime/laptop-config.ts";
-import type { Engine } from "../runtime/virtual-device.ts";
+import { ENGINES, type Engine } from "../runtime/virtual-device.ts";
 import { runScenarioFile } from "../scenario/session.ts";
 import type { Step } from "../scenario/parse.ts";
 
-const USAGE = `usage: esplab scenario FILE... [--engine node|xs] [--config FILE]
+const USAGE = `usage: esplab scenario FILE... [--engine node|xs|moddable] [--config FILE]
 
 Runs scenario files (YAML: press keys, set the IR sensors, expect LCD text, servo angles, database values, MQTT
 messages, serial output) headless on the virtual board. Exit code 0 when every scenario passes, 1 otherwise.
-The shipped ones are in test/scenarios/.`;
+The shipped ones are in test/scenarios/.
+  --engine node      the firmware in Node (fastest; for debugging)
+  --engine xs        in the XS engine (xsnap), as the ESP32 runs it, every seam bridged to the laptop
+  --engine moddable  on Moddable's own runtime for Linux: the device's linker (preloaded, frozen built-ins), stack
+                     limit, Timer, Preference and sockets; only pins and buses are the virtual board's. Needs
+                     Moddable's tools ($MODDABLE, or "esplab moddable setup")`;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -22,7 +27,7 @@ export async function run(args: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  if (values.engine !== "node" && values.engine !== "xs") throw new UsageError("ENGINE", `--engine must be node or xs, got "${values.engine}"`);
+  if (!ENGINES.includes(values.engine as Engine)) throw new UsageError("ENGINE", `--engine must be ${ENGINES.join(", ")}; got "${values.engine}"`);
   const config = loadLaptopConfig({ file: values.config });
   let failed = 0;
   for (const file of positionals) {

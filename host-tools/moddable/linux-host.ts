@@ -22,6 +22,8 @@ export interface LinuxAppOptions {
   config?: Record<string, unknown>;
   /** More modules: specifier -> path without extension (.js and .c beside it are both taken). */
   modules?: Record<string, string>;
+  /** Modules xsl preloads besides mc/config (their top level runs at link time; objects go to flash). */
+  preload?: string[];
   /** The manifest's `creation` block (stack in slots, as on the device). */
   creation?: Record<string, unknown>;
   /** Files Moddable's Resource module may open (TLS root stores `ca.ski`, `caN.der`), by their names. */
@@ -56,7 +58,7 @@ export async function buildLinuxApp(options: LinuxAppOptions): Promise<LinuxApp>
   const manifest = {
     include: [path.join(HOST_DIR, "manifest.json")],
     modules,
-    preload: ["mc/config"],
+    preload: ["mc/config", ...(options.preload ?? [])],
     ...(options.creation ? { creation: options.creation } : {}),
   };
   const manifestText = `${JSON.stringify(manifest, null, "\t")}\n`;

@@ -11,11 +11,17 @@ import { buildFirmwareBundle } from "../build/firmware-bundle.ts";
 import { MemoryStorage } from "../platform/file-storage.ts";
 import { NodeTransport } from "../platform/node-transport.ts";
 import { SystemClock } from "../platform/system-clock.ts";
+import { ModdableFirmware } from "../moddable/moddable-engine.ts";
 import { XsHost } from "../xs/xs-host.ts";
 import { SerialLog } from "./serial-log.ts";
 
-/** Which JavaScript engine runs the firmware: Node (in this process) or Moddable's XS (the device's engine). */
-export type Engine = "node" | "xs";
+/**
+ * Which JavaScript engine runs the firmware: Node (in this process, for debugging), XS (the device's engine, in
+ * xsnap, every seam bridged), or Moddable (the device's own linker and runtime for Linux: its Timer, Preference and
+ * sockets, with only the pins and buses bridged to the virtual board).
+ */
+export type Engine = "node" | "xs" | "moddable";
+export const ENGINES: readonly Engine[] = ["node", "xs", "moddable"];
 
 export interface VirtualDeviceOptions {
   config: FlatConfig;
@@ -40,6 +46,7 @@ export class VirtualDevice {
   config: FlatConfig;
   #app: App | undefined;
   #xs: XsHost | undefined;
+  #moddable: ModdableFirmware | undefined;
 
   constructor(options: VirtualDeviceOptions) {
     const clock = options.clock ?? new SystemClock();
@@ -63,28 +70,40 @@ export class VirtualDevice {
       this.#app = startFirmware(this.platform, this.config);
       return;
     }
+    if (this.engine === "moddable") {
+      this.#moddable ??= new ModdableFirmware(this.platform, { onLine: (line) => this.serial.write(line) });
+      await this.#moddable.start(this.config);
+      return;
+    }
     const bundle = fs.readFileSync(bundleFile ?? (await buildFirmwareBundle("xs")), "utf8");
     this.#xs = new XsHost(this.platform, { onOutput: (line) => this.serial.write(`[xs] ${line}`) });
     await this.#xs.start(bundle, this.config);
   }
 
-  /** Stops the firmware: timers, sockets and pins are released. */
+  /** Stops the firmware: timers, sockets and pins are released (and, on the Moddable engine, its flash erased). */
   async stop(): Promise<void> {
+    await this.#halt();
+    await this.#moddable?.close();
+    this.#moddable = undefined;
+  }
+
+  /** Resets the board's firmware, as pressing EN does: what it stored survives. */
+  async restart(bundleFile?: string): Promise<void> {
+    await this.#halt();
+    this.serial.write("--- reset ---");
+    await this.start(bundleFile);
+  }
+
+  async #halt(): Promise<void> {
     this.#app?.stop();
     this.#app = undefined;
+    await this.#moddable?.stop();
     if (this.#xs) {
       await this.#xs.evaluate("__esplab.stop()").catch(() => undefined);
       await this.#xs.idle().catch(() => undefined);
       await this.#xs.close();
       this.#xs = undefined;
     }
-  }
-
-  /** Resets the board's firmware, as pressing EN does. */
-  async restart(bundleFile?: string): Promise<void> {
-    await this.stop();
-    this.serial.write("--- reset ---");
-    await this.start(bundleFile);
   }
 
   /** With the XS engine: waits until the firmware has handled everything queued for it; rethrows its failures. */
@@ -96,6 +115,12 @@ export class VirtualDevice {
   async collectGarbage() {
     if (!this.#xs) throw new Error("collectGarbage needs the XS engine");
     return this.#xs.collectGarbage();
+  }
+
+  /** With the Moddable engine: the VM's memory report (stack peak, live slots and chunks). */
+  moddableMemory() {
+    if (!this.#moddable) throw new Error("moddableMemory needs the Moddable engine");
+    return this.#moddable.memory();
   }
 
   /** XS compute units spent since the firmware started (0 on the Node engine). */

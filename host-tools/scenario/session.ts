@@ -8,7 +8,14 @@ import { runScenario, type ScenarioResult, type ScenarioWorld, type StepResult }
 /** Runs one scenario file on a fresh virtual device; the device is stopped afterwards, whatever happens. */
 export async function runScenarioFile(
   file: string,
-  options: { engine?: Engine; config?: FlatConfig; world?: Omit<ScenarioWorld, "device">; onStep?: (result: StepResult) => void } = {},
+  options: {
+    engine?: Engine;
+    config?: FlatConfig;
+    world?: Omit<ScenarioWorld, "device">;
+    onStep?: (result: StepResult) => void;
+    /** Runs after the last step, while the firmware still runs (to measure it, for one). */
+    afterSteps?: (device: VirtualDevice) => Promise<void>;
+  } = {},
 ): Promise<{ scenario: Scenario; result: ScenarioResult; device: VirtualDevice }> {
   const scenario = parseScenario(fs.readFileSync(file, "utf8"), file);
   // Every scenario gets a fresh local cloud on free ports, in memory: runs never share or keep data.
@@ -30,6 +37,7 @@ export async function runScenarioFile(
       ...options.world,
     };
     const result = await runScenario(scenario, world, options.onStep);
+    await options.afterSteps?.(device);
     return { scenario, result, device };
   } finally {
     await device.stop();

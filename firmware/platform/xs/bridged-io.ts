@@ -4,12 +4,20 @@ import { fromBase64, toBase64 } from "./bridge.ts";
 /** A synchronous call to the host that owns the virtual board: one request, one answer (host errors rethrown). */
 export type HostCall = <T = unknown>(op: string, args?: unknown) => T;
 
+/** The classes, and where the host's edge reports (by instance id) go. */
+export interface BridgedIO {
+  io: IOClasses;
+  edge(id: number): void;
+}
+
 /**
  * ECMA-419 Digital, Analog, PWM and I2C classes whose instances live on the host's virtual board: every method is one
- * synchronous host call, and the host reports input edges back by id (`edges`). Creating the classes calls nothing,
- * so a module that builds them can be preloaded by Moddable's linker; the Digital constants are fetched on first use.
+ * synchronous host call, and the host reports input edges back by id. Creating the classes calls nothing and
+ * allocates no collection, so a module that builds them can be preloaded by Moddable's linker (a Map made at link
+ * time is read-only at run time); the Digital constants and the edge table appear on first use.
  */
-export function bridgedIO(callHost: HostCall, edges: Map<number, () => void>, beforeOpen: () => void = () => {}): IOClasses {
+export function bridgedIO(callHost: HostCall): BridgedIO {
+  let edges: Map<number, () => void> | undefined;
   let digitalConstants: Record<string, number> | undefined;
   const digital = (name: string) => (digitalConstants ??= callHost<Record<string, number>>("io.digitalConstants"))[name];
 
@@ -17,10 +25,9 @@ export function bridgedIO(callHost: HostCall, edges: Map<number, () => void>, be
     const IO = class {
       readonly #id: number;
       constructor(options: Record<string, unknown>) {
-        beforeOpen();
         const { onReadable, ...plain } = options;
         this.#id = callHost<number>("io.open", { kind, options: plain, edges: typeof onReadable === "function" });
-        if (typeof onReadable === "function") edges.set(this.#id, () => (onReadable as (this: unknown) => void).call(this));
+        if (typeof onReadable === "function") (edges ??= new Map()).set(this.#id, () => (onReadable as (this: unknown) => void).call(this));
       }
       read(arg?: number) {
         const value = callHost<number | string>("io.call", { id: this.#id, method: "read", args: arg === undefined ? [] : [arg] });
@@ -40,7 +47,7 @@ export function bridgedIO(callHost: HostCall, edges: Map<number, () => void>, be
         return callHost<number>("io.get", { id: this.#id, property: "hz" });
       }
       close() {
-        edges.delete(this.#id);
+        edges?.delete(this.#id);
         callHost("io.call", { id: this.#id, method: "close", args: [] });
       }
     };
@@ -48,10 +55,11 @@ export function bridgedIO(callHost: HostCall, edges: Map<number, () => void>, be
     return IO;
   };
 
-  return {
+  const io = {
     Digital: ioClass("Digital", ["Input", "InputPullUp", "InputPullDown", "InputPullUpDown", "Output", "OutputOpenDrain", "Rising", "Falling"]),
     Analog: ioClass("Analog"),
     PWM: ioClass("PWM"),
     I2C: ioClass("I2C"),
   } as unknown as IOClasses;
+  return { io, edge: (id) => edges?.get(id)?.() };
 }

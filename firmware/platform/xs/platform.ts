@@ -15,7 +15,6 @@ import { bridgedIO } from "./bridged-io.ts";
 type Callback = () => void;
 
 const timers = new Map<number, { callback: Callback; repeat: boolean }>();
-const edgeHandlers = new Map<number, Callback>();
 const pendingConnects = new Map<number, { resolve: (c: Connection) => void; reject: (e: Error) => void; connection: Connection }>();
 const connectionHandlers = new Map<number, ConnectionHandlers>();
 let nextId = 1;
@@ -29,7 +28,7 @@ export const events = {
     timer.callback();
   },
   edge(id: number): void {
-    edgeHandlers.get(id)?.();
+    bridged.edge(id);
   },
   connected(id: number): void {
     const pending = pendingConnects.get(id);
@@ -73,7 +72,8 @@ function addTimer(callback: Callback, ms: number, repeat: boolean): TimerHandle 
   return { id };
 }
 
-const io = bridgedIO(callHost, edgeHandlers);
+const bridged = bridgedIO(callHost);
+const io = bridged.io;
 
 const transport: Transport = {
   connect(target: ConnectTarget, handlers: ConnectionHandlers): Promise<Connection> {
