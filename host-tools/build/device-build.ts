@@ -72,8 +72,10 @@ export async function buildForDevice(options: {
   const mcconfig = await runTool("mcconfig", args, { cwd: path.dirname(manifest), env: toolEnv }, options.log);
   const flavour = options.debug ? "debug" : "release";
   const tmp = path.join(outputDir, "tmp", "esp32", flavour, path.basename(path.dirname(manifest)));
-  const compilerMissing = /xtensa-esp32-elf-gcc: (No such file|not found|command not found)/.test(mcconfig.output);
-  if (mcconfig.code !== 0 && !(compilerMissing && fs.existsSync(path.join(tmp, "makefile")))) {
+  // Without ESP-IDF the build stops at its first step that needs it (idf.py for sdkconfig.h, or the xtensa compiler;
+  // make -j picks either first). What comes before — mcconfig's makefile — is all the check needs.
+  const espIdfMissing = idf.problem !== undefined || /(xtensa-esp32-elf-gcc|idf\.py): (No such file|not found|command not found)/.test(mcconfig.output);
+  if (mcconfig.code !== 0 && !(espIdfMissing && fs.existsSync(path.join(tmp, "makefile")))) {
     throw new EsplabError("DEVICE_BUILD", `mcconfig failed (exit ${mcconfig.code}): ${diagnose(mcconfig.output)}`);
   }
 
@@ -140,13 +142,18 @@ function runTool(command: string, args: string[], options: { cwd: string; env: N
   return new Promise((resolve, reject) => {
     let output = "";
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
-    const relay = (chunk: Buffer) => {
-      const text = chunk.toString("utf8");
-      output += text;
-      for (const line of text.split("\n")) if (line.startsWith("### ")) log(line);
+    const relay = () => {
+      let partial = "";
+      return (chunk: Buffer) => {
+        const text = chunk.toString("utf8");
+        output += text;
+        const lines = (partial + text).split("\n");
+        partial = lines.pop()!;
+        for (const line of lines) if (line.startsWith("### ")) log(line);
+      };
     };
-    child.stdout.on("data", relay);
-    child.stderr.on("data", relay);
+    child.stdout.on("data", relay());
+    child.stderr.on("data", relay());
     child.on("error", (error) => reject(new EsplabError("TOOLCHAIN", `cannot run ${command}: ${error.message}`)));
     child.on("close", (code) => resolve({ code: code ?? 1, output }));
   });

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { buildFirmwareBundle } from "../build/firmware-bundle.ts";
 import { buildForDevice, requireModdable } from "../build/device-build.ts";
 import { ESP32_SLOT_BYTES } from "../moddable/device-image.ts";
+import { FIRMWARE_NEEDS, MARGIN } from "../moddable/memory-budget.ts";
 
 const USAGE = `usage: esplab build [--device esp32] [--debug] [key=value ...]
 
@@ -55,8 +56,9 @@ export async function run(args: string[]): Promise<number> {
   if (!values.device) return 0;
   const { image, build, missing } = await buildForDevice({ debug: values.debug, config, log: (line) => console.log(line) });
   const kb = (slots: number) => `${Math.round((slots * ESP32_SLOT_BYTES) / 1024)} KB`;
-  console.log(`\nDevice image linked by xsl: ${image.flashSlots} slots in flash (${kb(image.flashSlots)}), ${image.aliases} aliases, ${image.modules.length} modules; not preloaded: ${image.notPreloaded.join(", ") || "none"}`);
+  console.log(`\nDevice image linked by xsl: ${image.flashSlots} slots in flash (${kb(image.flashSlots)}), ${image.aliases} aliases, ${image.modules.length} modules; not preloaded (built in RAM at boot): ${image.notPreloaded.join(", ") || "none"}`);
   console.log(`creation: stack ${image.creation.stackCount} slots, heap ${image.creation.initialHeapCount} slots, chunks ${image.creation.initialChunkSize} bytes, static ${image.creation.staticSize} bytes`);
+  console.log(`fits what the firmware needs (measured on Moddable's runtime, +${MARGIN * 100} %): stack ${FIRMWARE_NEEDS.stackSlots} slots, ${FIRMWARE_NEEDS.bootHeapSlots} slots and ${FIRMWARE_NEEDS.bootChunkBytes} chunk bytes alive after boot`);
   if (!build) {
     console.error(`\nesplab build: the image is checked, but no flashable images were made: ${missing}`);
     return 3;

@@ -33,10 +33,12 @@ function fakeEspIdf(tag: string): string {
 
 describe.skipIf(!moddable)("the device image, through Moddable's own mcconfig, xsc, xsl and mcrez", () => {
   let result: DeviceBuildResult;
+  let outputDir: string;
   const log: string[] = [];
   beforeAll(async () => {
     await buildFirmwareBundle("device");
-    result = await buildForDevice({ debug: false, config: {}, log: (line) => log.push(line), env: environment(), outputDir: scratch("out") });
+    outputDir = scratch("out");
+    result = await buildForDevice({ debug: false, config: {}, log: (line) => log.push(line), env: environment(), outputDir });
   }, 240_000);
 
   it("links and preloads the whole firmware library into flash; only the tiny main is left for boot", () => {
@@ -61,6 +63,12 @@ describe.skipIf(!moddable)("the device image, through Moddable's own mcconfig, x
     expect(result.build).toBeUndefined();
     expect(result.missing).toMatch(/IDF_PATH is not set: ESP-IDF v6\.0/);
   });
+
+  it("checks the image again when built a second time into the same folder (make then stops at another ESP-IDF step)", async () => {
+    const again = await buildForDevice({ debug: false, config: {}, log: () => {}, env: environment(), outputDir });
+    expect(again.image.flashSlots).toBe(result.image.flashSlots);
+    expect(again.missing).toMatch(/IDF_PATH is not set/);
+  }, 240_000);
 
   it("names the version found and the version needed when ESP-IDF is the wrong release", async () => {
     const wrong = await buildForDevice({ debug: false, config: {}, log: () => {}, env: environment({ IDF_PATH: fakeEspIdf("v5.1.2") }), outputDir: scratch("out") });
