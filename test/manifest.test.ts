@@ -46,8 +46,9 @@ describe("manifest.json (the device build)", () => {
     expect(secrets).toEqual([]);
   });
 
-  it("builds in the TLS socket and the root certificates the cloud hosts chain to", () => {
-    expect(manifest.include).toContain("$(MODDABLE)/examples/io/tcp/tlssocket/manifest.json");
+  it("builds in Moddable's TLS session, its UDP DNS resolver and the root certificates the cloud hosts chain to", () => {
+    expect(manifest.include).toContain("$(MODDABLE)/modules/crypt/tls_419.json");
+    expect(manifest.include).toContain("$(MODDABLE)/examples/io/udp/dns/manifest_dns.json");
     expect(manifest.include).toContain("$(MODDABLE)/modules/io/manifest.json");
     // Moddable's store (modules/crypt/data): ca233 GTS Root R1 and ca236 GTS Root R4 (Firebase, Google APIs),
     // ca222 Starfield Services Root G2 (cross-signs Amazon's roots; AWS IoT also gets aws_root_ca from the config).

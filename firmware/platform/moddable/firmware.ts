@@ -1,5 +1,4 @@
 import config from "mc/config";
-import device from "embedded:provider/builtin";
 import "../../apps/all.ts";
 import type { FlatConfig } from "../../apps/config.ts";
 import { startFirmware, type App } from "../../apps/index.ts";
@@ -7,7 +6,8 @@ import type { Platform } from "../../ports/index.ts";
 import { moddableClock } from "./clock.ts";
 import { moddableIO } from "./io.ts";
 import { preferenceStorage } from "./storage.ts";
-import { ModdableTransport, type DnsProvider } from "./transport.ts";
+import { moddableDns } from "./dns.ts";
+import { ModdableTransport } from "./transport.ts";
 
 /**
  * The firmware library on the device ("esplab" in manifest.json): preloaded, so its top level only defines things —
@@ -17,11 +17,10 @@ import { ModdableTransport, type DnsProvider } from "./transport.ts";
 /** Binds the seams to Moddable and starts the app the config selects. With `ssid` in the config, Moddable's network
  * setup has already joined Wi-Fi and set the clock by SNTP before this runs. */
 export function startDevice(): App {
-  const network = (device as unknown as { network?: { dns?: DnsProvider } }).network;
   const platform: Platform = {
     io: moddableIO,
     clock: moddableClock,
-    transport: new ModdableTransport(network?.dns, network?.dns ?? {}),
+    transport: new ModdableTransport(moddableDns()),
     storage: preferenceStorage,
     log: (line) => trace(`${line}\n`),
   };

@@ -1,136 +1,116 @@
-import TCP from "embedded:io/socket/tcp";
-import TLSSocket from "embedded:io/socket/tcp/tls";
+import Timer from "timer";
 import { TransportError } from "../../core/errors.ts";
 import type { Connection, ConnectionHandlers, ConnectTarget, Transport } from "../../ports/transport.ts";
+import { clientKeyDer, pemToDer } from "./pem.ts";
+import { type ByteStream, TcpStream } from "./tcp-stream.ts";
+import { TlsStream } from "./tls-stream.ts";
 
-/** Moddable's DNS resolver as the ESP32 host provides it (`device.network.dns`; absent from @moddable/typings 5.6). */
-export interface DnsProvider {
-  io: new (options: object) => {
-    resolve(request: { host: string; onResolved(host: string, address: string): void; onError(host: string): void }): void;
-    close(): void;
-  };
+/** A lookup as Moddable's resolver (`embedded:network/dns/resolver/udp`) takes it; it calls back once. */
+interface DnsRequest {
+  host: string;
+  onResolved(host: string, address: string): void;
+  onError(host: string): void;
 }
 
-/** A socket of either kind, as used here. */
-interface Socket {
-  read(count: number): ArrayBuffer | undefined;
-  write(bytes: ArrayBuffer): unknown;
-  close(): void;
+/** How the transport resolves host names: Moddable's resolver class, the UDP class it sends with, the servers. */
+export interface DnsSettings {
+  Resolver: new (options: { servers: string[]; socket: { io: unknown } }) => { resolve(request: DnsRequest): void; close(): void };
+  UDP: unknown;
+  servers(): string[];
 }
 
-type SocketConstructor = new (options: object) => Socket;
-const TcpSocket = TCP as unknown as SocketConstructor;
-const TlsSocket = TLSSocket as unknown as SocketConstructor;
+const CONNECT_TIMEOUT_MS = 30_000;
 
 /**
- * The Transport seam on Moddable: ECMA-419 TCP sockets, TLS through `embedded:io/socket/tcp/tls` with the root
- * certificates built into the firmware (manifest `resources`) or given as PEM, and a client certificate for AWS IoT.
+ * The Transport seam on Moddable: ECMA-419 TCP with host names resolved by the given DNS resolver, and TLS through
+ * the firmware's TlsStream (Moddable's `ssl/session`) with the roots built into the firmware (manifest `data`) or a
+ * PEM CA from the settings, and a client certificate for AWS IoT. Every failure — DNS, refused, TLS, timeout —
+ * rejects `connect` or reaches `onClose` as a TransportError.
  */
 export class ModdableTransport implements Transport {
-  readonly #dns: DnsProvider | undefined;
-  readonly #dnsOptions: object;
+  readonly #dns: DnsSettings | undefined;
 
-  constructor(dns: DnsProvider | undefined, dnsOptions: object) {
+  constructor(dns?: DnsSettings) {
     this.#dns = dns;
-    this.#dnsOptions = dnsOptions;
   }
 
   async connect(target: ConnectTarget, handlers: ConnectionHandlers): Promise<Connection> {
-    const address = target.tls ? target.host : await this.#resolve(target.host);
+    const what = `${target.tls ? "TLS" : "TCP"} to ${target.host}:${target.port}`;
+    const secure = target.tls ? secureOptions(target.tls) : undefined;
+    const address = await this.#resolve(target.host);
     return new Promise((resolve, reject) => {
       let open = false;
-      let closed = false;
-      const finish = (error?: Error) => {
-        if (closed) return;
-        closed = true;
+      let ended = false;
+      let stream: ByteStream | undefined;
+      const timeoutMs = target.timeoutMs ?? CONNECT_TIMEOUT_MS;
+      const timer = Timer.set(() => end(new TransportError("TIMEOUT", `${what}: no connection after ${timeoutMs} ms`)), timeoutMs);
+      const end = (error?: Error) => {
+        if (ended) return;
+        ended = true;
+        Timer.clear(timer);
+        stream?.close();
         if (open) handlers.onClose(error);
-        else reject(error ?? new TransportError("CLOSED", `connection to ${target.host}:${target.port} closed before it opened`));
+        else reject(error ?? new TransportError("CLOSED", `${what}: closed before it opened`));
       };
       const events = {
-        onReadable(this: Socket, count: number) {
-          const bytes = this.read(count);
-          if (bytes) handlers.onData(new Uint8Array(bytes));
-        },
-        onWritable() {
-          if (open) return;
+        onOpen() {
           open = true;
+          Timer.clear(timer);
           resolve(connection);
         },
-        onError() {
-          finish(new TransportError("IO", `connection to ${target.host}:${target.port} failed or was closed by the server`));
-        },
+        onData: (bytes: Uint8Array) => handlers.onData(bytes),
+        onError: (error: Error) => end(error),
       };
-      const socket: Socket = target.tls
-        ? (new TlsSocket({
-            host: target.tls.serverName ?? target.host,
-            port: target.port,
-            secure: {
-              protocolVersion: 0x303,
-              // Moddable's TLS registers one trusted certificate (a DER ArrayBuffer, not a list); the roots in the
-              // manifest's "data" (Google Trust Services R1/R4, Starfield G2) are found by key id without it.
-              ...(target.tls.ca && target.tls.ca.length > 0 ? { certificate: pemToDer(target.tls.ca[0]!) } : {}),
-              ...(target.tls.certificate && target.tls.key
-                ? { clientCertificates: [pemToDer(target.tls.certificate)], clientKey: pemToDer(target.tls.key) }
-                : {}),
-              ...(target.tls.alpn ? { applicationLayerProtocolNegotiation: target.tls.alpn } : {}),
-            },
-            format: "buffer",
-            ...events,
-          }))
-        : (new TcpSocket({ address, port: target.port, nodelay: true, format: "buffer", ...events }));
       const connection: Connection = {
         write(bytes) {
-          if (closed) throw new TransportError("CLOSED", `connection to ${target.host}:${target.port} is closed`);
-          socket.write(bytes.slice().buffer);
+          if (ended) throw new TransportError("CLOSED", `${what}: the connection is closed`);
+          stream!.write(bytes);
         },
-        close() {
-          if (closed) return;
-          socket.close();
-          finish();
-        },
+        close: () => end(),
       };
+      try {
+        stream = secure
+          ? new TlsStream({ address, port: target.port, serverName: target.tls!.serverName ?? target.host, secure }, events, what)
+          : new TcpStream({ address, port: target.port }, events, what);
+      } catch (error) {
+        end(error instanceof TransportError ? error : new TransportError("IO", `${what}: ${(error as Error).message}`, { cause: error }));
+      }
     });
   }
 
   #resolve(host: string): Promise<string> {
     if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return Promise.resolve(host);
     const dns = this.#dns;
-    if (!dns) {
-      return Promise.reject(new TransportError("DNS", `cannot resolve ${host}: this build has no DNS (include the network manifest and set ssid)`));
-    }
+    if (!dns) return Promise.reject(new TransportError("DNS", `cannot resolve ${host}: this build has no DNS resolver`));
     return new Promise((resolve, reject) => {
-      const resolver = new dns.io(this.#dnsOptions);
-      resolver.resolve({
-        host,
-        onResolved(_host, address) {
-          resolver.close();
-          resolve(address);
-        },
-        onError() {
-          resolver.close();
-          reject(new TransportError("DNS", `cannot resolve ${host}: check Wi-Fi and the host name`));
-        },
-      });
+      const fail = () => reject(new TransportError("DNS", `cannot resolve ${host}: no DNS server knows it; check the host name and the network`));
+      try {
+        const resolver = new dns.Resolver({ servers: dns.servers(), socket: { io: dns.UDP } });
+        resolver.resolve({
+          host,
+          onResolved(_host, address) {
+            resolver.close();
+            resolve(address);
+          },
+          onError() {
+            resolver.close();
+            fail();
+          },
+        });
+      } catch (error) {
+        reject(new TransportError("DNS", `cannot resolve ${host}: ${(error as Error).message}`, { cause: error }));
+      }
     });
   }
 }
 
-/** PEM text to DER bytes (base64 body between the armour lines). */
-function pemToDer(pem: string): ArrayBuffer {
-  const body = pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const clean = body.replace(/=+$/, "");
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0;
-  let value = 0;
-  let at = 0;
-  for (const char of clean) {
-    value = (value << 6) | alphabet.indexOf(char);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[at++] = (value >> bits) & 0xff;
-    }
-  }
-  return out.buffer;
+/** The settings' TLS options as Moddable's session takes them: DER, the client key as PKCS#8. */
+function secureOptions(tls: NonNullable<ConnectTarget["tls"]>): Record<string, unknown> {
+  return {
+    // Moddable's TLS registers one trusted certificate (a DER ArrayBuffer, not a list); the roots in the
+    // manifest's "data" (Google Trust Services R1/R4, Starfield G2) are found by key id without it.
+    ...(tls.ca && tls.ca.length > 0 ? { certificate: pemToDer(tls.ca[0]!).buffer } : {}),
+    ...(tls.certificate && tls.key ? { clientCertificates: [pemToDer(tls.certificate).buffer], clientKey: clientKeyDer(tls.key).buffer } : {}),
+    ...(tls.alpn ? { applicationLayerProtocolNegotiation: tls.alpn } : {}),
+  };
 }
