@@ -65,6 +65,12 @@ export interface MqttClientOptions {
   queueDomain?: string;
   /** Messages the outgoing queue holds before publish() refuses. Default 64. */
   queueCapacity?: number;
+  /**
+   * Incoming QoS ≥ 1 messages kept unacknowledged while no subscription handler matches their topic (a persistent
+   * session's backlog arriving right after CONNACK, before subscribe()). Beyond this many, a message is left
+   * unacknowledged and not kept, so the broker sends it again at the next connection. Default 64.
+   */
+  holdCapacity?: number;
   /** QoS ≥ 1 messages sent and not yet acknowledged at once. Default 8. */
   maxInflight?: number;
   /** Largest packet accepted or sent, fixed header included. Default 64 KiB. */
@@ -85,7 +91,10 @@ export interface MqttClientEvents extends Record<string, unknown> {
   disconnected: { error: EsplabError | undefined; reconnectInMs: number | undefined };
   /** Something failed that the client handled (protocol error, refused subscription after a reconnect, handler threw). */
   error: EsplabError;
-  /** Every incoming application message, whether or not a subscription handler took it. */
+  /**
+   * Every application message handed on: at arrival, or — for a QoS ≥ 1 message that arrived before a handler for
+   * its topic existed — when subscribe() registers one. A QoS 0 message no handler matches is emitted and dropped.
+   */
   message: MqttMessage;
   /** A QoS ≥ 1 message from the queue was acknowledged (PUBACK or PUBCOMP), including ones queued before a reboot. */
   delivered: { seq: number; packetId: number; qos: 1 | 2 };
@@ -115,12 +124,19 @@ interface Request {
   reject(error: EsplabError): void;
 }
 
+/** An incoming QoS ≥ 1 PUBLISH no handler has taken yet: not acknowledged until one does. */
+interface Held {
+  message: MqttMessage;
+  packetId: number;
+}
+
 interface Waiter {
   resolve(): void;
   reject(error: EsplabError): void;
 }
 
 const MAX_INCOMING_QOS2 = 256;
+const DEFAULT_HOLD_CAPACITY = 64;
 
 export class MqttClient {
   readonly clientId: string;
@@ -148,6 +164,9 @@ export class MqttClient {
   readonly #waiters = new Map<number, Waiter>();
   /** Incoming QoS 2 packet ids between PUBREC and PUBREL: a redelivery of one of these is not handed on again. */
   readonly #incomingQos2 = new Set<number>();
+  /** Incoming QoS ≥ 1 messages of the current connection that wait, unacknowledged, for a handler (arrival order). */
+  #held: Held[] = [];
+  readonly #holdCapacity: number;
 
   #state: MqttClientState = "idle";
   #connection: Connection | undefined;
@@ -171,6 +190,10 @@ export class MqttClient {
     this.#pingTimeoutMs = options.pingTimeoutMs ?? Math.min(10_000, Math.max(1000, this.#keepAliveMs / 2));
     this.#connackTimeoutMs = options.connackTimeoutMs ?? 10_000;
     this.#maxInflight = options.maxInflight ?? 8;
+    this.#holdCapacity = options.holdCapacity ?? DEFAULT_HOLD_CAPACITY;
+    if (!(this.#holdCapacity >= 0 && this.#holdCapacity <= 0xffff)) {
+      throw new MqttUsageError("BAD_OPTION", `holdCapacity must be 0–65535; got ${options.holdCapacity}`);
+    }
     this.#maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
     this.#retryRefused = options.retryRefused ?? false;
     this.#limits = options.limits ?? {};
@@ -221,6 +244,11 @@ export class MqttClient {
 
   get queueCapacity(): number {
     return this.#outbox.capacity;
+  }
+
+  /** Incoming QoS ≥ 1 messages waiting, unacknowledged, for a subscription handler that matches their topic. */
+  get held(): number {
+    return this.#held.length;
   }
 
   /** Storage keys of queued records that could not be read at start and were dropped (corrupt flash). */
@@ -292,7 +320,11 @@ export class MqttClient {
     }
   }
 
-  /** Subscribes one filter; resolves with the granted QoS, rejects with MqttSubscribeError if the broker refuses. */
+  /**
+   * Subscribes one filter; resolves with the granted QoS, rejects with MqttSubscribeError if the broker refuses.
+   * May be called before connect(): the handler is then in place for the messages a persistent session delivers
+   * right after CONNACK. Held messages matching the filter are handed to it (and acknowledged) at once.
+   */
   async subscribe(filter: string, handler: MessageHandler, options: { qos?: QoS } = {}): Promise<QoS> {
     const [result] = await this.subscribeMany([{ filter, handler, qos: options.qos ?? 0 }]);
     if (result!.error) throw result!.error;
@@ -316,6 +348,20 @@ export class MqttClient {
       const batches = chunk(entries, this.#limits.maxFiltersPerSubscribe ?? entries.length);
       for (const { filter, handler, qos = 0 } of entries) {
         this.#subscriptions.set(filter, { filter, qos, handler, active: false });
+      }
+      if (this.#held.length) {
+        const generation = this.#generation;
+        void Promise.resolve().then(() => {
+          if (generation !== this.#generation) return;
+          try {
+            this.#releaseHeld();
+          } catch (error) {
+            if (generation !== this.#generation) return;
+            const problem = error instanceof EsplabError ? error : new MqttProtocolError("DECODER_FAILED", `handing on held messages failed: ${String(error)}`, { cause: error });
+            this.#events.emit("error", problem);
+            this.#drop(problem);
+          }
+        });
       }
       return Promise.all(
         batches.map(
@@ -421,6 +467,7 @@ export class MqttClient {
     this.#connection = undefined;
     this.#clearTimer();
     this.#pingDeadline = undefined;
+    this.#held = []; // unacknowledged: a persistent session redelivers them at the next connection
     for (const entry of this.#outbox.entries) entry.inflight = false;
     for (const request of this.#requests) {
       if (request.packetId !== undefined) this.#ids.release(request.packetId);
@@ -445,6 +492,7 @@ export class MqttClient {
     this.#generation++;
     this.#setState("closed");
     this.#connection = undefined;
+    this.#held = [];
     this.#clearTimer();
     this.#firstConnect?.reject(error);
     this.#firstConnect = undefined;
@@ -557,20 +605,66 @@ export class MqttClient {
 
   #onPublish(packet: PublishPacket): void {
     const message: MqttMessage = { topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, dup: packet.dup };
-    if (packet.qos === 2) {
-      const id = packet.packetId!;
-      if (!this.#incomingQos2.has(id)) {
-        if (this.#incomingQos2.size >= MAX_INCOMING_QOS2) {
-          throw new MqttProtocolError("UNEXPECTED_PACKET", `the broker has ${MAX_INCOMING_QOS2} QoS 2 messages awaiting PUBREL; refusing more to bound memory`);
-        }
-        this.#incomingQos2.add(id);
-        this.#deliver(message);
-      }
-      this.#send({ type: "pubrec", packetId: id });
+    if (packet.qos === 0) {
+      this.#deliver(message);
       return;
     }
+    const id = packet.packetId!;
+    if (packet.qos === 2 && this.#incomingQos2.has(id)) {
+      this.#send({ type: "pubrec", packetId: id }); // already handed on: the broker missed our PUBREC
+      return;
+    }
+    if (this.#held.length) this.#releaseHeld(); // keep arrival order for topics that have a handler by now
+    if (this.#held.some((held) => held.packetId === id)) return; // a repeat of one still waiting
+    if (!this.#hasHandler(packet.topic)) {
+      this.#hold(message, id);
+      return;
+    }
+    this.#take(message, id);
+  }
+
+  /** Hands a QoS ≥ 1 message to the handlers, then acknowledges it (PUBACK, or PUBREC for QoS 2). */
+  #take(message: MqttMessage, id: number): void {
+    if (message.qos === 2) {
+      if (this.#incomingQos2.size >= MAX_INCOMING_QOS2) {
+        throw new MqttProtocolError("UNEXPECTED_PACKET", `the broker has ${MAX_INCOMING_QOS2} QoS 2 messages awaiting PUBREL; refusing more to bound memory`);
+      }
+      this.#incomingQos2.add(id);
+    }
+    const generation = this.#generation;
     this.#deliver(message);
-    if (packet.qos === 1) this.#send({ type: "puback", packetId: packet.packetId! });
+    if (generation !== this.#generation) return; // a handler closed the client or the link: no acknowledgement
+    this.#send({ type: message.qos === 1 ? "puback" : "pubrec", packetId: id });
+  }
+
+  #hasHandler(topic: string): boolean {
+    for (const subscription of this.#subscriptions.values()) if (topicMatches(subscription.filter, topic)) return true;
+    return false;
+  }
+
+  #hold(message: MqttMessage, packetId: number): void {
+    if (this.#held.length >= this.#holdCapacity) {
+      this.#events.emit(
+        "error",
+        new EsplabError(
+          "HOLD_FULL",
+          `a QoS ${message.qos} message on ${message.topic} arrived with no handler for its topic and ${this.#holdCapacity} such messages are already waiting; it is left unacknowledged, so a persistent session sends it again at the next connection — subscribe before connect(), or raise holdCapacity`,
+        ),
+      );
+      return;
+    }
+    this.#held.push({ message, packetId });
+  }
+
+  /** Hands on (and acknowledges) the held messages that a handler now matches, oldest first. */
+  #releaseHeld(): void {
+    const generation = this.#generation;
+    while (generation === this.#generation) {
+      const index = this.#held.findIndex((held) => this.#hasHandler(held.message.topic));
+      if (index < 0) return;
+      const [held] = this.#held.splice(index, 1);
+      this.#take(held!.message, held!.packetId);
+    }
   }
 
   #deliver(message: MqttMessage): void {

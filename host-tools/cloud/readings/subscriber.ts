@@ -51,34 +51,33 @@ export function subscribeReadings(options: SubscriberOptions): Subscriber {
   client.on("connected", ({ sessionPresent }) => status(`connected to ${options.brokerUrl}${sessionPresent ? " (session resumed: readings sent meanwhile follow)" : ""}`));
   client.on("disconnected", ({ error, reconnectInMs }) => status(`disconnected${error ? `: ${error.message}` : ""}${reconnectInMs !== undefined ? `; retrying in ${(reconnectInMs / 1000).toFixed(1)} s` : ""}`));
   const topic = options.topic ?? "sensor/#";
-  const ready = client
-    .connect()
-    .then(() =>
-      client.subscribe(
-        topic,
-        (message) => {
+  // The handler is registered before connecting: a resumed session delivers the readings sent meanwhile right after
+  // CONNACK, and the client acknowledges only what a handler has taken.
+  const subscribed = client.subscribe(
+    topic,
+    (message) => {
+      try {
+        const reading = parseReadingMessage(message.topic, message.payload);
+        const result = options.store.insert(reading);
+        options.onReading?.({ device: reading.device, seq: reading.seq, result });
+      } catch (error) {
+        if (error instanceof ReadingRejected) {
           try {
-            const reading = parseReadingMessage(message.topic, message.payload);
-            const result = options.store.insert(reading);
-            options.onReading?.({ device: reading.device, seq: reading.seq, result });
-          } catch (error) {
-            if (error instanceof ReadingRejected) {
-              try {
-                options.store.reject(message.topic, message.payload, error.message);
-                options.onReject?.({ topic: message.topic, reason: error.message });
-                return;
-              } catch (storeError) {
-                error = storeError;
-              }
-            }
-            // Not stored: drop the link before the acknowledgement goes out; the broker keeps the message.
-            client.close({ abrupt: true });
-            fail(new UsageError("store-failed", `could not store a reading from ${message.topic}: ${(error as Error).message}; it was not acknowledged and the broker keeps it`, { cause: error }));
+            options.store.reject(message.topic, message.payload, error.message);
+            options.onReject?.({ topic: message.topic, reason: error.message });
+            return;
+          } catch (storeError) {
+            error = storeError;
           }
-        },
-        { qos: 1 },
-      ),
-    )
+        }
+        // Not stored: drop the link before the acknowledgement goes out; the broker keeps the message.
+        client.close({ abrupt: true });
+        fail(new UsageError("store-failed", `could not store a reading from ${message.topic}: ${(error as Error).message}; it was not acknowledged and the broker keeps it`, { cause: error }));
+      }
+    },
+    { qos: 1 },
+  );
+  const ready = Promise.all([client.connect(), subscribed])
     .then(() => status(`subscribed to ${topic}`))
     .catch((error: EsplabError) => {
       client.close();

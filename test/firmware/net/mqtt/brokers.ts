@@ -61,12 +61,16 @@ export interface Mosquitto {
   close(): Promise<void>;
 }
 
-/** mosquitto bound to 127.0.0.1 on a free port with a temporary config (anonymous, no persistence file). */
-export async function startMosquitto(binary: string): Promise<Mosquitto> {
+/**
+ * mosquitto bound to 127.0.0.1 on a free port with a temporary config (anonymous). `persistence` keeps sessions and
+ * queued messages in a file in its temporary directory, saved every second, as a Debian install does.
+ */
+export async function startMosquitto(binary: string, options: { persistence?: boolean } = {}): Promise<Mosquitto> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esplab-mosquitto-"));
   const config = path.join(dir, "mosquitto.conf");
-  fs.writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 0\n`);
+  const persistence = options.persistence ? `persistence true\npersistence_location ${dir}/\nautosave_interval 1\n` : "persistence false\n";
+  fs.writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\n${persistence}max_inflight_messages 0\n`);
   const child: ChildProcess = spawn(binary, ["-c", config], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk) => (stderr += chunk));

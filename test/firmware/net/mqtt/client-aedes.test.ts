@@ -98,10 +98,35 @@ describe("MQTT client against aedes", () => {
     for (let i = 0; i < 5; i++) await sender.publish("cmd/persistent/lcd", `line ${i}`, { qos: 1 });
     const again = client("persistent", { cleanSession: false });
     const got: string[] = [];
-    again.on("message", (m) => got.push(text(m.payload)));
+    void again.subscribe("cmd/persistent/#", (m) => got.push(text(m.payload)), { qos: 1 });
     expect(await again.connect()).toEqual({ sessionPresent: true });
     await waitFor(() => got.length === 5, "five stored messages");
     expect(got).toEqual(["line 0", "line 1", "line 2", "line 3", "line 4"]);
+  });
+
+  it("a resumed session's backlog waits for a handler subscribed only after connect(), and none of it is lost", async () => {
+    broker = await startAedes();
+    const first = client("late", { cleanSession: false });
+    await first.connect();
+    await first.subscribe("cmd/late/#", () => undefined, { qos: 1 });
+    first.close();
+    const sender = client("sender");
+    await sender.connect();
+    for (let i = 0; i < 5; i++) await sender.publish("cmd/late/lcd", `line ${i}`, { qos: 1 });
+    const again = client("late", { cleanSession: false });
+    expect(await again.connect()).toEqual({ sessionPresent: true });
+    await waitFor(() => again.held === 5, "the backlog to arrive");
+    const got: string[] = [];
+    await again.subscribe("cmd/late/#", (m) => got.push(text(m.payload)), { qos: 1 });
+    await waitFor(() => got.length === 5, "five held messages");
+    expect(got).toEqual(["line 0", "line 1", "line 2", "line 3", "line 4"]);
+    again.close();
+    const third = client("late", { cleanSession: false });
+    const after: string[] = [];
+    void third.subscribe("cmd/late/#", (m) => after.push(text(m.payload)), { qos: 1 });
+    await third.connect();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(after).toEqual([]); // all five were acknowledged once handed on: nothing left to redeliver
   });
 
   it("routes messages to every handler whose filter matches, + and # included", async () => {

@@ -301,3 +301,150 @@ describe("MQTT client state machine (virtual time, scripted broker)", () => {
     );
   });
 });
+
+describe("MQTT client: nothing acknowledged that no handler took", () => {
+  const publish = (packetId: number, topic = "sensor/a", qos: 1 | 2 = 1) => ({
+    type: "publish" as const,
+    topic,
+    payload: Buffer.from(`#${packetId}`),
+    qos,
+    retain: false,
+    dup: false,
+    packetId,
+  });
+  const acks = (broker: ScriptedBroker) =>
+    broker.link.received.filter((p) => p.type === "puback" || p.type === "pubrec").map((p) => `${p.type} ${(p as { packetId: number }).packetId}`);
+  const text = (messages: MqttMessage[]) => messages.map((m) => Buffer.from(m.payload).toString());
+
+  it("holds a resumed session's messages that arrive before subscribe(), unacknowledged, then hands them on in order and acknowledges", async () => {
+    const { clock, broker, client, events } = setup({ cleanSession: false });
+    broker.sessionPresent = true;
+    await client.connect();
+    broker.link.send(publish(1));
+    broker.link.send(publish(2, "sensor/b", 2));
+    broker.link.send(publish(3));
+    await clock.advance(0);
+    expect(acks(broker)).toEqual([]);
+    expect(client.held).toBe(3);
+    expect(events.message).toEqual([]);
+    const got: MqttMessage[] = [];
+    const subscribed = client.subscribe("sensor/#", (m) => got.push(m), { qos: 1 });
+    await clock.advance(0);
+    expect(text(got)).toEqual(["#1", "#2", "#3"]);
+    expect(acks(broker)).toEqual(["puback 1", "pubrec 2", "puback 3"]);
+    expect(client.held).toBe(0);
+    expect(text(events.message)).toEqual(["#1", "#2", "#3"]);
+    await subscribed;
+  });
+
+  it("hands messages arriving right after CONNACK to a handler registered before connect()", async () => {
+    const { clock, broker, client } = setup({ cleanSession: false });
+    broker.sessionPresent = true;
+    const got: MqttMessage[] = [];
+    const subscribed = client.subscribe("sensor/#", (m) => got.push(m), { qos: 1 });
+    const original = broker.react.bind(broker);
+    broker.react = (link, packet) => {
+      original(link, packet);
+      if (packet.type === "connect") link.send(publish(9)); // the queued backlog, before SUBACK
+    };
+    await client.connect();
+    await clock.advance(0);
+    await subscribed;
+    expect(text(got)).toEqual(["#9"]);
+    expect(acks(broker)).toEqual(["puback 9"]);
+    expect(broker.link.types().indexOf("subscribe")).toBeGreaterThan(0); // subscribed on the wire too
+  });
+
+  it("keeps topics with a handler flowing while others wait", async () => {
+    const { clock, broker, client } = setup();
+    await client.connect();
+    const got: MqttMessage[] = [];
+    await client.subscribe("cmd/#", (m) => got.push(m), { qos: 1 });
+    broker.link.send(publish(1, "sensor/a"));
+    broker.link.send(publish(2, "cmd/servo"));
+    await clock.advance(0);
+    expect(text(got)).toEqual(["#2"]);
+    expect(acks(broker)).toEqual(["puback 2"]);
+    expect(client.held).toBe(1);
+  });
+
+  it("drops held messages unacknowledged when the link goes, so the broker's redelivery is the copy handed on", async () => {
+    const { clock, broker, client } = setup({ cleanSession: false });
+    broker.sessionPresent = true;
+    await client.connect();
+    broker.link.send(publish(4));
+    await clock.advance(0);
+    expect(client.held).toBe(1);
+    broker.link.drop();
+    await clock.advance(0);
+    expect(client.held).toBe(0);
+    expect(acks({ link: broker.links[0]! } as ScriptedBroker)).toEqual([]);
+    const got: MqttMessage[] = [];
+    void client.subscribe("sensor/#", (m) => got.push(m), { qos: 1 });
+    await clock.advance(1000);
+    broker.link.send({ ...publish(4), dup: true });
+    await clock.advance(0);
+    expect(text(got)).toEqual(["#4"]);
+    expect(acks(broker)).toEqual(["puback 4"]);
+  });
+
+  it("when the hold is full, says so and leaves the message unacknowledged", async () => {
+    const { clock, broker, client, events } = setup({ holdCapacity: 2 });
+    await client.connect();
+    for (const id of [1, 2, 3]) broker.link.send(publish(id));
+    await clock.advance(0);
+    expect(client.held).toBe(2);
+    expect(events.error.map((e) => e.code)).toEqual(["HOLD_FULL"]);
+    expect(events.error[0]!.message).toMatch(/left unacknowledged.*subscribe before connect\(\), or raise holdCapacity/);
+    const got: MqttMessage[] = [];
+    void client.subscribe("#", (m) => got.push(m));
+    await clock.advance(0);
+    expect(text(got)).toEqual(["#1", "#2"]);
+    expect(acks(broker)).toEqual(["puback 1", "puback 2"]);
+    expect(client.state).toBe("connected");
+  });
+
+  it("sends no acknowledgement when the handler closes the client (it could not keep the message)", async () => {
+    const { clock, broker, client } = setup();
+    await client.connect();
+    await client.subscribe("sensor/#", () => client.close({ abrupt: true }), { qos: 1 });
+    broker.link.send(publish(5));
+    await clock.advance(0);
+    expect(acks(broker)).toEqual([]);
+  });
+
+  it("never acknowledges a message before a handler has it, whatever the arrivals and the moment of subscribe()", async () => {
+    const arrival = fc.record({ topic: fc.constantFrom("sensor/a", "sensor/b", "cmd/x"), qos: fc.constantFrom<1 | 2>(1, 2) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(arrival, { maxLength: 30 }), fc.nat(30), fc.constantFrom("sensor/#", "#", "cmd/x"), async (arrivals, subscribeAt, filter) => {
+        const { clock, broker, client, events } = setup({ holdCapacity: 8 });
+        await client.connect();
+        const handled = new Set<string>();
+        const acknowledged: string[] = [];
+        const original = broker.react.bind(broker);
+        broker.react = (link, packet) => {
+          if (packet.type === "puback" || packet.type === "pubrec") {
+            expect(handled.has(`#${packet.packetId}`)).toBe(true);
+            acknowledged.push(`#${packet.packetId}`);
+          }
+          original(link, packet);
+        };
+        for (let i = 0; i < arrivals.length; i++) {
+          if (i === subscribeAt) void client.subscribe(filter, (m) => handled.add(Buffer.from(m.payload).toString()), { qos: 2 });
+          broker.link.send(publish(i + 1, arrivals[i]!.topic, arrivals[i]!.qos));
+          await clock.advance(0);
+        }
+        if (subscribeAt >= arrivals.length) void client.subscribe(filter, (m) => handled.add(Buffer.from(m.payload).toString()), { qos: 2 });
+        await clock.advance(0);
+        expect(new Set(acknowledged)).toEqual(handled);
+        expect(acknowledged).toHaveLength(handled.size);
+        const matching = arrivals.filter((a) => filter === "#" || a.topic.startsWith(filter.replace("#", ""))).length;
+        const overflowed = events.error.some((e) => e.code === "HOLD_FULL");
+        if (overflowed) expect(handled.size).toBeLessThanOrEqual(matching);
+        else expect(handled.size).toBe(matching);
+        client.close();
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
