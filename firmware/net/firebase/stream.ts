@@ -1,12 +1,13 @@
 import { Backoff, type BackoffOptions } from "../../core/backoff.ts";
 import { EsplabError, ProtocolError, TimeoutError } from "../../core/errors.ts";
+import { jsonNesting } from "../../core/json-depth.ts";
 import type { TimerHandle } from "../../ports/clock.ts";
 import type { HttpStream } from "../http/client.ts";
 import { HttpError } from "../http/errors.ts";
 import { SseParser, type SseEvent } from "../http/sse.ts";
 import type { JsonValue } from "./ordering.ts";
 import type { Database } from "./rtdb.ts";
-import { type Change, diff, getAt, normalize, setAt } from "./tree.ts";
+import { type Change, MAX_TREE_DEPTH, depthOf, diff, getAt, normalize, setAt } from "./tree.ts";
 
 export type { Change } from "./tree.ts";
 
@@ -15,7 +16,10 @@ export type StreamStatus = "connecting" | "live" | "reconnecting" | "cancelled" 
 export interface StreamHandlers {
   /** Real changes since the last call (never empty, never repeated), and the whole local copy after them. */
   onChange(changes: Change[], value: JsonValue): void;
-  /** The stream ended for good (`cancel` from the server, rules refusing, a bad path); it will not reconnect. */
+  /**
+   * The stream ended for good (`cancel` from the server, rules refusing, a bad path, an event this side cannot
+   * take: StreamEventError); it will not reconnect. Every error given here is a StreamCancelledError.
+   */
   onCancel?(error: EsplabError): void;
   /** A passing problem (dropped connection, silence, bad frame); the stream reconnects by itself. */
   onError?(error: Error): void;
@@ -31,6 +35,13 @@ export interface StreamOptions {
 }
 
 export class StreamCancelledError extends EsplabError {}
+
+/**
+ * The server sent an event this side cannot apply, and would send it again after a reconnect: `BAD_STREAM_EVENT`
+ * (not JSON, no path) twice without a good sync between, or `STREAM_EVENT_TOO_DEEP` (deeper than Firebase's
+ * 32 levels). The stream stops instead of reconnecting into the same event forever.
+ */
+export class StreamEventError extends StreamCancelledError {}
 
 /**
  * One listener on a database location. Keeps a normalized local copy from `put`/`patch` events; on reconnect the
@@ -52,6 +63,8 @@ export class RtdbStream {
   #retryTimer: TimerHandle | undefined;
   #refreshedFor401 = false;
   #connects = 0;
+  /** The last drop was for a malformed event and no sync has succeeded since: a second one stops the stream. */
+  #droppedForBadEvent = false;
 
   constructor(db: Database, path: string, handlers: StreamHandlers, options: StreamOptions) {
     this.#db = db;
@@ -135,18 +148,29 @@ export class RtdbStream {
     switch (event.type) {
       case "put":
       case "patch": {
+        // Depth is checked on the text first: JSON.parse recurses in some engines, and 64 KB of "[" is a valid event.
+        if (jsonNesting(event.data, MAX_TREE_DEPTH + 1) > MAX_TREE_DEPTH + 1) {
+          this.#tooDeep(event.type);
+          return;
+        }
         let message: { path?: unknown; data?: unknown };
         try {
           message = JSON.parse(event.data) as { path?: unknown; data?: unknown };
         } catch {
-          this.#drop(generation, new ProtocolError("BAD_STREAM_EVENT", `a ${event.type} event at ${this.#path} is not JSON (${event.data.slice(0, 40)}); resyncing`));
+          this.#badEvent(generation, `a ${event.type} event at ${this.#path || "/"} is not JSON (${safeSnippet(event.data)})`);
           return;
         }
-        if (!message || typeof message.path !== "string") {
-          this.#drop(generation, new ProtocolError("BAD_STREAM_EVENT", `a ${event.type} event at ${this.#path} has no path; resyncing`));
+        if (!message || typeof message !== "object" || typeof message.path !== "string") {
+          this.#badEvent(generation, `a ${event.type} event at ${this.#path || "/"} has no path`);
           return;
         }
-        this.#apply(event.type, message.path, (message.data ?? null) as JsonValue);
+        const segments = message.path.split("/").filter((s) => s !== "");
+        const data = (message.data ?? null) as JsonValue;
+        if (this.#deepestChange(event.type, segments, data) > MAX_TREE_DEPTH) {
+          this.#tooDeep(event.type);
+          return;
+        }
+        this.#apply(event.type, segments, data);
         return;
       }
       case "keep-alive":
@@ -167,8 +191,41 @@ export class RtdbStream {
     }
   }
 
-  #apply(type: "put" | "patch", path: string, data: JsonValue): void {
-    const segments = path.split("/").filter((s) => s !== "");
+  /** How far below the location the event's data reaches (path segments plus nesting), capped at 33. */
+  #deepestChange(type: "put" | "patch", segments: string[], data: JsonValue): number {
+    const room = MAX_TREE_DEPTH + 1;
+    if (segments.length > MAX_TREE_DEPTH) return room;
+    if (type === "put" || data === null || typeof data !== "object" || Array.isArray(data)) return segments.length + depthOf(data, room);
+    let deepest = segments.length;
+    for (const key of Object.keys(data)) {
+      const below = segments.length + key.split("/").filter((s) => s !== "").length;
+      if (below > MAX_TREE_DEPTH) return room;
+      deepest = Math.max(deepest, below + depthOf(data[key]!, room - below));
+      if (deepest > MAX_TREE_DEPTH) return room;
+    }
+    return deepest;
+  }
+
+  #tooDeep(type: string): void {
+    this.#refuse(
+      new StreamEventError(
+        "STREAM_EVENT_TOO_DEEP",
+        `a ${type} event at ${this.#path || "/"} goes deeper than Firebase's ${MAX_TREE_DEPTH} levels; the stream stopped — listen on a part of it`,
+      ),
+    );
+  }
+
+  /** A malformed event: resync once; the same again before a good sync means the server keeps sending it. */
+  #badEvent(generation: number, what: string): void {
+    if (this.#droppedForBadEvent) {
+      this.#refuse(new StreamEventError("BAD_STREAM_EVENT", `${what}, again after resyncing; the stream stopped — check what writes there, then listen again`));
+      return;
+    }
+    this.#droppedForBadEvent = true;
+    this.#drop(generation, new ProtocolError("BAD_STREAM_EVENT", `${what}; resyncing`));
+  }
+
+  #apply(type: "put" | "patch", segments: string[], data: JsonValue): void {
     const before = this.#value;
     let after: JsonValue;
     if (type === "put") {
@@ -184,6 +241,7 @@ export class RtdbStream {
     const firstSync = !this.#synced && type === "put" && segments.length === 0;
     if (firstSync) {
       this.#synced = true;
+      this.#droppedForBadEvent = false;
       this.#refreshedFor401 = false;
       this.#backoff.reset();
       this.#setStatus("live");
@@ -215,8 +273,12 @@ export class RtdbStream {
   }
 
   #cancel(message: string, cause?: unknown): void {
+    this.#refuse(new StreamCancelledError("STREAM_CANCELLED", message, { cause }));
+  }
+
+  #refuse(error: StreamCancelledError): void {
     this.#stop("cancelled");
-    this.#handlers.onCancel?.(new StreamCancelledError("STREAM_CANCELLED", message, { cause }));
+    this.#handlers.onCancel?.(error);
   }
 
   #stop(status: StreamStatus): void {
@@ -240,6 +302,16 @@ export class RtdbStream {
     this.#status = status;
     this.#handlers.onStatus?.(status);
   }
+}
+
+/** The start of an event's text for a message, control characters shown as "·". */
+function safeSnippet(data: string): string {
+  let out = "";
+  for (let i = 0; i < data.length && i < 40; i++) {
+    const c = data.charCodeAt(i);
+    out += c < 0x20 || c === 0x7f ? "·" : data[i];
+  }
+  return data.length > 40 ? `${out}…` : out;
 }
 
 function safeText(data: string): string {

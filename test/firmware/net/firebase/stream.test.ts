@@ -1,7 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { EsplabError } from "../../../../firmware/core/errors.ts";
+import { EsplabError } from "../../../../firmware/core/errors.ts";
 import { Database } from "../../../../firmware/net/firebase/rtdb.ts";
-import type { Change, StreamStatus } from "../../../../firmware/net/firebase/stream.ts";
+import { StreamCancelledError, StreamEventError, type Change, type StreamStatus } from "../../../../firmware/net/firebase/stream.ts";
 import { HttpClient } from "../../../../firmware/net/http/client.ts";
 import { VirtualClock } from "../../../../host-tools/platform/virtual-clock.ts";
 import { FakeRtdb } from "./fake-rtdb.ts";
@@ -205,5 +206,101 @@ describe("RtdbStream", () => {
     expect(t.cancelled()?.message).toMatch(/larger than 65536 bytes; listen on a smaller subtree or raise maxEventBytes/);
     await t.clock.advance(60_000);
     expect(stream.connects).toBe(1);
+  });
+
+  it("stops with STREAM_EVENT_TOO_DEEP on a put whose path has 8,000 segments, and does not reconnect into it", async () => {
+    const t = setup();
+    const stream = t.listen("");
+    await flush();
+    t.server.event(t.server.listeners[0]!.peer, "put", { path: "/a".repeat(8000), data: 1 });
+    await flush();
+    expect(stream.status).toBe("cancelled");
+    expect(t.cancelled()).toBeInstanceOf(StreamEventError);
+    expect(t.cancelled()?.code).toBe("STREAM_EVENT_TOO_DEEP");
+    expect(t.cancelled()?.message).toMatch(/deeper than Firebase's 32 levels; the stream stopped — listen on a part of it/);
+    await t.clock.advance(120_000);
+    await flush();
+    expect(stream.connects).toBe(1);
+  });
+
+  it("stops with STREAM_EVENT_TOO_DEEP on data nested 30,000 deep, before JSON.parse sees it", async () => {
+    const t = setup();
+    const stream = t.listen("");
+    await flush();
+    const deep = "[".repeat(30_000) + "]".repeat(30_000);
+    const parse = JSON.parse;
+    let parsed = 0;
+    JSON.parse = ((text: string) => (parsed++, parse(text))) as typeof JSON.parse;
+    try {
+      t.server.listeners[0]!.peer.send(`event: put\ndata: {"path":"/","data":${deep}}\n\n`);
+      await flush();
+    } finally {
+      JSON.parse = parse;
+    }
+    expect(parsed).toBe(0);
+    expect(t.cancelled()?.code).toBe("STREAM_EVENT_TOO_DEEP");
+    expect(stream.connects).toBe(1);
+  });
+
+  it("takes a value 32 levels below the location, and refuses 33 (path, nesting and patch keys all count)", async () => {
+    const t = setup();
+    const stream = t.listen("");
+    await flush();
+    const peer = t.server.listeners[0]!.peer;
+    const path = (n: number) => Array.from({ length: n }, (_, i) => `/k${i}`).join("");
+    t.server.event(peer, "put", { path: path(31), data: { leaf: 1 } });
+    await flush();
+    expect(stream.status).toBe("live");
+    expect(t.seen.at(-1)).toEqual([{ path: path(31), value: { leaf: 1 } }]);
+    t.server.event(peer, "patch", { path: path(20), data: { [path(12).slice(1)]: 2 } });
+    await flush();
+    expect(stream.status).toBe("live");
+    t.server.event(peer, "patch", { path: path(20), data: { [path(13).slice(1)]: 2 } });
+    await flush();
+    expect(stream.status).toBe("cancelled");
+    expect(t.cancelled()?.code).toBe("STREAM_EVENT_TOO_DEEP");
+
+    const u = setup();
+    u.listen("");
+    await flush();
+    u.server.event(u.server.listeners[0]!.peer, "put", { path: path(31), data: { a: { b: 1 } } });
+    await flush();
+    expect(u.cancelled()?.code).toBe("STREAM_EVENT_TOO_DEEP");
+  });
+
+  it("resyncs once after a malformed event, and stops with BAD_STREAM_EVENT when the server sends it again", async () => {
+    const t = setup();
+    const broken = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\nevent: put\ndata: {\"path\":\"/\",\"data\":{\"v\":\n\n";
+    t.server.streamAnswers.push(broken, broken, broken);
+    const stream = t.listen("");
+    await flush();
+    expect(t.errors.map((e) => (e as EsplabError).code)).toEqual(["BAD_STREAM_EVENT"]);
+    await t.clock.advance(1000);
+    await flush();
+    expect(stream.status).toBe("cancelled");
+    expect(t.cancelled()).toBeInstanceOf(StreamEventError);
+    expect(t.cancelled()?.code).toBe("BAD_STREAM_EVENT");
+    expect(t.cancelled()?.message).toMatch(/is not JSON .*again after resyncing; the stream stopped/);
+    await t.clock.advance(120_000);
+    await flush();
+    expect(stream.connects).toBe(2);
+  });
+
+  it("survives any event text: it applies it, resyncs or stops, always with a typed error (property)", async () => {
+    const piece = fc.constantFrom("{", "}", "[", "]", '"', "\\", ":", ",", '"path"', '"data"', '"/a/b"', "null", "1", "/", "\u2028");
+    const text = fc.oneof(fc.string({ maxLength: 80 }), fc.array(piece, { maxLength: 80 }).map((parts) => parts.join("")));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom("put", "patch"), text, async (type, data) => {
+        const t = setup();
+        const stream = t.listen("");
+        await flush();
+        t.server.listeners[0]!.peer.send(`event: ${type}\ndata: ${data.replace(/[\r\n]/g, " ")}\n\n`);
+        await flush();
+        for (const error of t.errors) expect(error).toBeInstanceOf(EsplabError);
+        if (stream.status === "cancelled") expect(t.cancelled()).toBeInstanceOf(StreamCancelledError);
+        stream.close();
+      }),
+      { numRuns: 300 },
+    );
   });
 });
