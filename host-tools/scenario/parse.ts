@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isMap, isSeq, type Node } from "yaml";
+import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, visit, type Node, type Scalar } from "yaml";
 import { UsageError } from "../../firmware/core/errors.ts";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
 
@@ -43,22 +43,58 @@ export class ScenarioError extends UsageError {}
 const DEFAULT_WITHIN_MS = 5000;
 const KEYS = new Set("123A456B789C*0#D".split(""));
 
+/**
+ * Parses a scenario file. Every problem, the YAML library's own included (an alias without its anchor, aliases that
+ * expand without bound, nesting too deep to parse), is a ScenarioError naming the file and, where there is one, the line.
+ */
 export function parseScenario(text: string, file: string): Scenario {
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 0);
   const fail = (line: number, message: string): never => {
     throw new ScenarioError("SCENARIO", `${file}${line ? ` line ${line}` : ""}: ${message}`);
   };
+  try {
+    return read(text, file, fail);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw error;
+    return fail(0, `could not read it as YAML (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+function read(text: string, file: string, fail: (line: number, message: string) => never): Scenario {
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 0);
   if (document.errors.length) {
     const error = document.errors[0]!;
-    fail(error.linePos?.[0].line ?? 0, `not valid YAML: ${error.message.split("\n")[0]}`);
+    const message = /call stack/i.test(error.message) ? "it nests too deeply to read" : error.message.split("\n")[0];
+    fail(error.linePos?.[0].line ?? (error.pos ? lines.linePos(error.pos[0]).line : 0), `not valid YAML: ${message}`);
   }
   const root = document.contents;
   if (!isMap(root)) return fail(1, "a scenario is a YAML mapping with name, steps and optionally app and config");
-  const data = document.toJS() as Record<string, unknown>;
-  for (const key of Object.keys(data)) {
-    if (!["name", "app", "config", "steps"].includes(key)) fail(lineOf(root.get(key, true) as Node), `unknown key "${key}" (use name, app, config, steps)`);
+  // Aliases are checked in document order (the order YAML resolves them in) before any value is built.
+  const anchors = new Set<string>();
+  let firstAlias: Node | undefined;
+  visit(document, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        firstAlias ??= node;
+        if (!anchors.has(node.source)) fail(lineOf(node), `*${node.source} refers to no anchor: write &${node.source} on a value before it`);
+      } else if (node.anchor) {
+        anchors.add(node.anchor);
+      }
+    },
+  });
+  for (const pair of root.items) {
+    const key = pair.key as Node | null;
+    if (!isScalar(key)) fail(lineOf(key), "keys are plain words: name, app, config, steps");
+    const name = String((key as Scalar).value);
+    if (!["name", "app", "config", "steps"].includes(name)) fail(lineOf(key), `unknown key "${name}" (use name, app, config, steps)`);
+  }
+  let data: Record<string, unknown>;
+  try {
+    data = document.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return fail(lineOf(firstAlias), /alias count/i.test(message) ? "its aliases expand to too many copies; write the steps out instead" : `could not read it as YAML (${message})`);
   }
   const config: FlatConfig = {};
   if (data.config !== undefined) {
@@ -70,13 +106,14 @@ export function parseScenario(text: string, file: string): Scenario {
   }
   if (data.app !== undefined) config.app = String(data.app);
   const stepsNode = root.get("steps", true);
-  if (!isSeq(stepsNode) || stepsNode.items.length === 0) return fail(lineOf(stepsNode as Node), "steps must be a list with at least one step");
-  const steps = (stepsNode.items as Node[]).map((node) => parseStep(node, lineOf(node), fail));
+  if (!isSeq(stepsNode) || stepsNode.items.length === 0 || !Array.isArray(data.steps)) return fail(lineOf(stepsNode as Node), "steps must be a list with at least one step");
+  const values = data.steps as unknown[];
+  const steps = (stepsNode.items as Node[]).map((node, i) => parseStep(values[i], lineOf(node), fail));
   return { name: String(data.name ?? file), file, config, steps };
 }
 
-function parseStep(node: Node, line: number, fail: (line: number, message: string) => never): Step {
-  const step = (node as { toJSON(): unknown }).toJSON() as Record<string, unknown>;
+function parseStep(item: unknown, line: number, fail: (line: number, message: string) => never): Step {
+  const step = item as Record<string, unknown>;
   if (!step || typeof step !== "object" || Array.isArray(step) || Object.keys(step).length !== 1) {
     fail(line, "each step is one of: press, set, wait, publish, expect");
   }

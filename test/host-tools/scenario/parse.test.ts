@@ -75,6 +75,55 @@ describe("scenario files", () => {
     );
   });
 
+  it.each([
+    ["an alias with no anchor (the reported case)", "name: n\nsteps: [*a]\n", /^bad\.yaml line 2: \*a refers to no anchor: write &a on a value before it$/],
+    ["an alias with no anchor in a step", "name: n\nsteps:\n  - press: *keys\n  - wait: 1s\n", /^bad\.yaml line 3: \*keys refers to no anchor/],
+    ["a merge key with no anchor", "<<: *base\nsteps: [{ wait: 1s }]\n", /^bad\.yaml line 1: \*base refers to no anchor/],
+    [
+      "aliases that expand without bound",
+      "name: &a [x, x, x, x, x, x, x, x, x, x]\napp: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nconfig: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nsteps: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+      /^bad\.yaml line 2: its aliases expand to too many copies; write the steps out instead$/,
+    ],
+    ["nesting 20,000 deep", "steps: " + "[".repeat(20_000) + "]".repeat(20_000), /^bad\.yaml line 1: not valid YAML: it nests too deeply to read$/],
+    ["a key that is a list", "? [a]\n: 1\nsteps: [{ wait: 1s }]\n", /^bad\.yaml line 1: keys are plain words/],
+    ["a tag its value does not fit", "steps:\n  - wait: !!timestamp 1s\n", /^bad\.yaml line 2: not valid YAML: !!timestamp expects a date/],
+  ])("turns the YAML library's own failures into a ScenarioError with file and line: %s", (_label, text, message) => {
+    let caught: unknown;
+    try {
+      parseScenario(text, "bad.yaml");
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ScenarioError);
+    expect((caught as ScenarioError).message).toMatch(message);
+  });
+
+  it("takes anchors and aliases that resolve, in steps too", () => {
+    const scenario = parseScenario("name: n\nsteps:\n  - press: &code 12#\n  - press: *code\n", "ok.yaml");
+    expect(scenario.steps).toEqual([
+      { kind: "press", keys: ["1", "2", "#"], line: 3 },
+      { kind: "press", keys: ["1", "2", "#"], line: 4 },
+    ]);
+  });
+
+  it("never fails on YAML-shaped text with anything but a ScenarioError naming the file (property)", () => {
+    const token = fc.constantFrom(
+      "name: n\n", "steps:\n", "  - ", "press: ", "wait: 1s", "expect: ", "{ lcd: x }", "*a", "&a ", "*b", "&b ", "[", "]", "{", "}", ", ",
+      ": ", "? ", "<<: ", "!!binary ", "!!timestamp ", "!tag ", "|\n", ">\n", "'", '"', "#c\n", "---\n", "...\n", "%YAML 1.2\n", "\t", "\n", "  ", "12#", "null", "~",
+    );
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 40 }), (tokens) => {
+        try {
+          parseScenario(tokens.join(""), "random.yaml");
+        } catch (error) {
+          expect(error).toBeInstanceOf(ScenarioError);
+          expect((error as ScenarioError).message).toMatch(/^random\.yaml( line \d+)?: /);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it("matches MQTT topic filters", () => {
     expect(topicMatches("sensor/#", "sensor/Device001")).toBe(true);
     expect(topicMatches("sensor/+", "sensor/Device001")).toBe(true);
