@@ -37,7 +37,10 @@ const STATIC: Record<string, { file: string; type: string }> = {
 
 /**
  * The lab's web server: the page, a Server-Sent-Events stream of everything that changes (parts, serial console,
- * board diagnostics, feeds), and a small JSON API for the page's controls. Binds to 127.0.0.1 only.
+ * board diagnostics, feeds), and a small JSON API for the page's controls. Binds to 127.0.0.1 only, and answers only
+ * its own page: every request must name it in Host (127.0.0.1 or localhost, with its port — a DNS-rebound name is
+ * refused), a browser request from another origin is refused (Origin, and Sec-Fetch-Site where the browser sends
+ * it), and a POST must carry JSON, which a foreign page cannot send without a preflight this server never grants.
  */
 export class LabServer {
   readonly #device: () => VirtualDevice;
@@ -49,6 +52,8 @@ export class LabServer {
   #poll: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void)[] = [];
   #deviceUnsubscribe: (() => void)[] = [];
+  /** host:port values this server answers to, set by listen(). */
+  #hosts = new Set<string>();
 
   constructor(options: { device: () => VirtualDevice; controls: LabControls; feeds?: LabFeed[] }) {
     this.#device = options.device;
@@ -71,6 +76,7 @@ export class LabServer {
     for (const feed of this.#feeds) this.#unsubscribe.push(feed.subscribe((data) => this.#broadcast(feed.name, data)));
     this.attachDevice();
     const address = this.#server.address() as AddressInfo;
+    this.#hosts = new Set([`${host}:${address.port}`, `127.0.0.1:${address.port}`, `localhost:${address.port}`].map((h) => h.toLowerCase()));
     return `http://${host}:${address.port}/`;
   }
 
@@ -113,8 +119,32 @@ export class LabServer {
     for (const client of this.#clients) client.write(`event: ${event}\ndata: ${json}\n\n`);
   }
 
+  /** Why this request is not from the lab's own page (status and reason), or undefined when it is. */
+  #refusal(request: http.IncomingMessage, api: boolean): [number, string] | undefined {
+    const host = (request.headers.host ?? "").toLowerCase();
+    const own = [...this.#hosts][0] ?? "127.0.0.1";
+    if (!this.#hosts.has(host)) return [421, `this lab answers only at http://${own}/ (or localhost with the same port); the request was for "${host.slice(0, 100)}"`];
+    const origin = request.headers.origin;
+    if (origin !== undefined) {
+      const from = /^http:\/\/([^/]+)$/i.exec(origin)?.[1]?.toLowerCase();
+      if (from === undefined || !this.#hosts.has(from)) return [403, `the lab takes requests only from its own page at http://${own}/, not from ${origin.slice(0, 100)}`];
+    }
+    const site = request.headers["sec-fetch-site"];
+    if (api && site !== undefined && site !== "same-origin" && site !== "none") return [403, `the lab takes requests only from its own page at http://${own}/ (this one came from another site)`];
+    if (request.method === "POST") {
+      const type = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+      if (type !== "application/json") return [415, `send the body as JSON with Content-Type: application/json (got ${type || "none"})`];
+    }
+    return undefined;
+  }
+
   async #route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "http://lab");
+    const refused = this.#refusal(request, url.pathname.startsWith("/api/"));
+    if (refused) {
+      request.resume();
+      return this.#json(response, refused[0], { error: refused[1] });
+    }
     const asset = STATIC[url.pathname];
     if (request.method === "GET" && asset) {
       response.writeHead(200, { "content-type": asset.type, "cache-control": "no-store" });

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { corsHeaders } from "./cors.ts";
 import type { TokenAuthority } from "./tokens.ts";
 
 interface User {
@@ -34,7 +35,10 @@ export class AuthServer {
   readonly #file: string | undefined;
   #state: AuthState = { users: [], refreshTokens: {} };
 
-  constructor(options: { tokens: TokenAuthority; now: () => number; idTokenLifetimeSec: number; dataDir?: string }) {
+  readonly #corsOrigins: string[];
+
+  constructor(options: { tokens: TokenAuthority; now: () => number; idTokenLifetimeSec: number; dataDir?: string; corsOrigins?: string[] }) {
+    this.#corsOrigins = options.corsOrigins ?? [];
     this.#tokens = options.tokens;
     this.#now = options.now;
     this.#lifetimeSec = options.idTokenLifetimeSec;
@@ -74,7 +78,14 @@ export class AuthServer {
   }
 
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    response.setHeader("Access-Control-Allow-Origin", "*");
+    const cors = corsHeaders(request, this.#corsOrigins);
+    if ("refused" in cors) {
+      request.resume();
+      response.writeHead(403, { "Content-Type": "application/json; charset=utf-8" });
+      response.end(JSON.stringify({ error: { code: 403, message: cors.refused } }));
+      return;
+    }
+    for (const [name, value] of Object.entries(cors.headers)) response.setHeader(name, value);
     if (request.method === "OPTIONS") {
       response.writeHead(204, { "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": "*" });
       response.end();

@@ -7,6 +7,7 @@ import { getAt } from "../../../firmware/net/firebase/tree.ts";
 import { pushIdGenerator } from "./push-id.ts";
 import type { Requester } from "./rules.ts";
 import { Rules, RulesError } from "./rules.ts";
+import { corsHeaders } from "./cors.ts";
 import { NamespaceStore } from "./store.ts";
 import type { TokenAuthority } from "./tokens.ts";
 
@@ -20,6 +21,8 @@ export interface DatabaseServerOptions {
   defaultNamespace?: string;
   /** Called after every acknowledged write, with the namespace and the written paths (for cloud functions). */
   onWrite?: (namespace: string, paths: string[][]) => void;
+  /** Browser origins allowed besides this computer's own pages (see cors.ts); ["*"] for any. */
+  corsOrigins?: string[];
 }
 
 class HttpFailure extends Error {
@@ -111,7 +114,14 @@ export class DatabaseServer {
   }
 
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    response.setHeader("Access-Control-Allow-Origin", "*");
+    const cors = corsHeaders(request, this.#options.corsOrigins ?? []);
+    if ("refused" in cors) {
+      request.resume();
+      response.writeHead(403, { "Content-Type": "application/json; charset=utf-8" });
+      response.end(JSON.stringify({ error: cors.refused }));
+      return;
+    }
+    for (const [name, value] of Object.entries(cors.headers)) response.setHeader(name, value);
     if (request.method === "OPTIONS") {
       response.writeHead(204, { "Access-Control-Allow-Methods": "GET, PUT, POST, PATCH, DELETE", "Access-Control-Allow-Headers": "*" });
       response.end();
@@ -119,7 +129,9 @@ export class DatabaseServer {
     }
     const url = new URL(request.url ?? "/", "http://emulator");
     const params = url.searchParams;
-    const method = (request.headers["x-http-method-override"]?.toString() ?? params.get("x-http-method-override") ?? request.method ?? "GET").toUpperCase();
+    // Firebase: "override the request method by making a POST request" with X-HTTP-Method-Override; never on a GET.
+    const override = request.method === "POST" ? (request.headers["x-http-method-override"]?.toString() ?? params.get("x-http-method-override") ?? undefined) : undefined;
+    const method = (override ?? request.method ?? "GET").toUpperCase();
     const namespace = params.get("ns") ?? /^([a-z0-9-]+)\.firebaseio\.com/i.exec(request.headers.host ?? "")?.[1] ?? this.#options.defaultNamespace ?? "default";
     const store = this.store(namespace);
     const requester = this.#requester(request, params);

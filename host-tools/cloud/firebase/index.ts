@@ -21,6 +21,8 @@ export interface FirebaseEmulatorOptions {
   keepAliveMs?: number;
   now?: () => number;
   onWrite?: (namespace: string, paths: string[][]) => void;
+  /** Browser origins allowed besides this computer's own pages (http://localhost:…, http://127.0.0.1:…); ["*"] for any. */
+  corsOrigins?: string[];
 }
 
 export interface FirebaseEmulator {
@@ -40,8 +42,8 @@ export async function startFirebaseEmulator(options: FirebaseEmulatorOptions = {
   const host = options.host ?? "127.0.0.1";
   const now = options.now ?? Date.now;
   const tokens = new TokenAuthority(options.projectId ?? "demo-esplab");
-  const database = new DatabaseServer({ dataDir: options.dataDir, tokens, now, enforceIndexes: options.enforceIndexes, keepAliveMs: options.keepAliveMs, onWrite: options.onWrite });
-  const auth = new AuthServer({ tokens, now, idTokenLifetimeSec: options.idTokenLifetimeSec ?? 3600, dataDir: options.dataDir });
+  const database = new DatabaseServer({ dataDir: options.dataDir, tokens, now, enforceIndexes: options.enforceIndexes, keepAliveMs: options.keepAliveMs, onWrite: options.onWrite, corsOrigins: options.corsOrigins });
+  const auth = new AuthServer({ tokens, now, idTokenLifetimeSec: options.idTokenLifetimeSec ?? 3600, dataDir: options.dataDir, corsOrigins: options.corsOrigins });
   if (options.rules) database.store("default").commit({ rules: options.rules });
   const listen = (server: Server, port: number) =>
     new Promise<number>((resolve, reject) => {
