@@ -8,9 +8,9 @@ import { subscribeReadings } from "../cloud/readings/subscriber.ts";
 const USAGE = `usage: esplab readings subscribe --broker URL --db FILE [--topic sensor/#] [--username U --password P]
        esplab readings export --db FILE [--device ID] [--since 2026-11-22T10:00:00Z] [--out FILE.csv]
        esplab readings show --db FILE
-The server side of the course: subscribe stores every reading published on sensor/<device> (JSON with a "seq")
-in a SQLite file, once per device and sequence number, and keeps what is not a reading with the reason; it acks a
-reading only once it is on disk. export writes them as CSV (stdout by default). The password may also come from
+The server side of the course: subscribe stores every reading published on sensor/<device> (a JSON object, with
+an optional "seq") in a SQLite file, once per device and sequence number (without seq: once per MQTT delivery), and
+keeps what is not a reading with the reason; it acks a reading only once it is on disk. export writes them as CSV (stdout by default). The password may also come from
 ESPLAB_MQTT_PASSWORD.`;
 
 export async function run(args: string[]): Promise<number> {
@@ -59,7 +59,7 @@ async function subscribe(db: string, values: { broker?: string; topic?: string; 
     onReading: ({ device, seq, result }) => {
       if (result === "stored") stored++;
       else duplicates++;
-      console.log(`${device} #${seq}${result === "duplicate" ? " (duplicate, kept once)" : ""}`);
+      console.log(`${device} ${seq === undefined ? "(no seq)" : `#${seq}`}${result === "duplicate" ? " (duplicate, kept once)" : ""}`);
     },
     onReject: ({ topic, reason }) => console.error(`rejected ${topic}: ${reason}`),
   });

@@ -31,7 +31,10 @@ export interface MqttMessage {
   payload: Uint8Array;
   qos: QoS;
   retain: boolean;
+  /** Set by the broker on a redelivery (after a reconnect, the same packet id as the first copy). */
   dup: boolean;
+  /** The broker's packet id for QoS 1 and 2; undefined for QoS 0. */
+  packetId?: number;
 }
 
 export type MessageHandler = (message: MqttMessage) => void;
@@ -604,7 +607,7 @@ export class MqttClient {
   }
 
   #onPublish(packet: PublishPacket): void {
-    const message: MqttMessage = { topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, dup: packet.dup };
+    const message: MqttMessage = { topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, dup: packet.dup, packetId: packet.packetId };
     if (packet.qos === 0) {
       this.#deliver(message);
       return;

@@ -9,7 +9,7 @@ export function readingsToCsv(readings: StoredReading[]): string {
   const header = ["device", "seq", "ts", "received_at", ...fieldNames];
   const rows = readings.map((reading) => [
     reading.device,
-    String(reading.seq),
+    reading.seq === undefined ? "" : String(reading.seq),
     reading.ts === undefined ? "" : new Date(reading.ts).toISOString(),
     new Date(reading.receivedAt).toISOString(),
     ...fieldNames.map((name) => {

@@ -1,9 +1,13 @@
 import { EsplabError } from "../../../firmware/core/errors.ts";
 
-/** A reading as a device publishes it on `sensor/<device>`: a JSON object with a sequence number. */
+/**
+ * A reading as a device publishes it on `sensor/<device>`: a JSON object, with a sequence number when the device
+ * keeps one (esplab's telemetry app does; the course's `mosquitto_pub -m '{"temp":22}'` does not).
+ */
 export interface Reading {
   device: string;
-  seq: number;
+  /** The device's sequence number, or undefined when the message has none. */
+  seq: number | undefined;
   /** Device time (ms since the epoch) when it had a clock, else undefined. */
   ts: number | undefined;
   /** The payload's other fields (numbers, booleans, strings, null). */
@@ -36,8 +40,8 @@ export function parseReadingMessage(topic: string, payload: Uint8Array): Reading
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) throw new ReadingRejected("not-object", "payload is not a JSON object");
   const object = value as Record<string, unknown>;
-  const seq = object.seq;
-  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0) throw new ReadingRejected("no-seq", `"seq" must be a whole number ≥ 0, got ${JSON.stringify(seq) ?? "nothing"}`);
+  const seq = object.seq ?? undefined;
+  if (seq !== undefined && (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0)) throw new ReadingRejected("bad-seq", `"seq", when given, must be a whole number ≥ 0, got ${JSON.stringify(seq)}`);
   const ts = object.ts;
   if (ts !== undefined && ts !== null && (typeof ts !== "number" || !Number.isFinite(ts) || Math.abs(ts) > MAX_DATE_MS)) throw new ReadingRejected("bad-ts", `"ts" must be a number of milliseconds or null, got ${JSON.stringify(ts)}`);
   const fields: Reading["fields"] = {};
@@ -48,5 +52,5 @@ export function parseReadingMessage(topic: string, payload: Uint8Array): Reading
     if (typeof field === "number" && !Number.isFinite(field)) throw new ReadingRejected("bad-field", `field "${key}" is not a finite number`);
     fields[key] = field as Reading["fields"][string];
   }
-  return { device: match[1]!, seq, ts: typeof ts === "number" ? ts : undefined, fields };
+  return { device: match[1]!, seq: seq as number | undefined, ts: typeof ts === "number" ? ts : undefined, fields };
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
 import { EsplabError } from "../../../firmware/core/errors.ts";
 import type { Reading } from "./reading-message.ts";
@@ -20,12 +21,26 @@ export interface ReadingQuery {
   limit?: number;
 }
 
+/** How a message reached the subscriber: MQTT's packet id and DUP flag, which identify a redelivery. */
+export interface Delivery {
+  packetId: number | undefined;
+  dup: boolean;
+}
+
+/**
+ * A redelivery comes right after the subscriber reconnects, so its first copy (if it was stored before a crash took
+ * the acknowledgement with it) is among the last rows stored; packet ids come back only after 65 535 others.
+ */
+const REDELIVERY_WINDOW = 1000;
+
 /** The database could not be opened or written. */
 export class ReadingsStoreError extends EsplabError {}
 
 /**
  * Readings kept durably in SQLite: one row per (device, seq), so a QoS 1 redelivery is stored once, and messages that
- * are not readings kept with the reason instead of dropped. WAL with synchronous=FULL: once insert() returns, the
+ * are not readings kept with the reason instead of dropped. A reading without seq is stored with its arrival time;
+ * its identity is MQTT's own — a redelivery (DUP set) with the packet id and content of a row just stored is that
+ * row again, anything else is a new reading (two identical {"temp":22} sent on purpose are two readings). WAL with synchronous=FULL: once insert() returns, the
  * reading survives a crash or power cut, which is what lets the subscriber acknowledge it to the broker.
  */
 export class ReadingsStore {
@@ -43,6 +58,9 @@ export class ReadingsStore {
           device TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER, received_at INTEGER NOT NULL, fields TEXT NOT NULL,
           PRIMARY KEY (device, seq)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS readings_by_time ON readings (received_at);
+        CREATE TABLE IF NOT EXISTS unsequenced (
+          id INTEGER PRIMARY KEY, device TEXT NOT NULL, packet_id INTEGER, digest TEXT NOT NULL, ts INTEGER,
+          received_at INTEGER NOT NULL, fields TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS rejects (
           id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, topic TEXT NOT NULL, payload TEXT NOT NULL, reason TEXT NOT NULL);
       `);
@@ -51,12 +69,30 @@ export class ReadingsStore {
     }
     this.#insert = this.#db.prepare("INSERT OR IGNORE INTO readings (device, seq, ts, received_at, fields) VALUES (?, ?, ?, ?, ?)");
     this.#reject = this.#db.prepare("INSERT INTO rejects (received_at, topic, payload, reason) VALUES (?, ?, ?, ?)");
+    this.#insertUnsequenced = this.#db.prepare("INSERT INTO unsequenced (device, packet_id, digest, ts, received_at, fields) VALUES (?, ?, ?, ?, ?, ?)");
+    // The latest row with that packet id, if it is among the last rows stored: a redelivery's first copy would be it.
+    this.#recentCopy = this.#db.prepare(
+      `SELECT digest FROM (SELECT packet_id, digest, id FROM unsequenced ORDER BY id DESC LIMIT ${REDELIVERY_WINDOW}) WHERE packet_id = ? ORDER BY id DESC LIMIT 1`,
+    );
   }
 
-  /** Stores a reading; "duplicate" when (device, seq) is already there (the first copy is kept). */
-  insert(reading: Reading, receivedAt = Date.now()): "stored" | "duplicate" {
-    const result = this.#insert.run(reading.device, reading.seq, reading.ts ?? null, receivedAt, JSON.stringify(reading.fields));
-    return result.changes === 1 ? "stored" : "duplicate";
+  readonly #insertUnsequenced: Database.Statement;
+  readonly #recentCopy: Database.Statement;
+
+  /**
+   * Stores a reading; "duplicate" when it is already there (the first copy is kept): the same (device, seq), or for
+   * a reading without seq, a redelivery of one just stored (see the class comment).
+   */
+  insert(reading: Reading, receivedAt = Date.now(), delivery?: Delivery): "stored" | "duplicate" {
+    const fields = JSON.stringify(reading.fields);
+    if (reading.seq !== undefined) {
+      const result = this.#insert.run(reading.device, reading.seq, reading.ts ?? null, receivedAt, fields);
+      return result.changes === 1 ? "stored" : "duplicate";
+    }
+    const digest = createHash("sha256").update(JSON.stringify([reading.device, reading.ts ?? null, fields])).digest("base64url");
+    if (delivery?.dup && delivery.packetId !== undefined && (this.#recentCopy.get(delivery.packetId) as { digest: string } | undefined)?.digest === digest) return "duplicate";
+    this.#insertUnsequenced.run(reading.device, delivery?.packetId ?? null, digest, reading.ts ?? null, receivedAt, fields);
+    return "stored";
   }
 
   reject(topic: string, payload: Uint8Array, reason: string, receivedAt = Date.now()): void {
@@ -74,10 +110,15 @@ export class ReadingsStore {
       where.push("received_at >= ?");
       params.push(query.since);
     }
-    const sql = `SELECT device, seq, ts, received_at, fields FROM readings ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY device, seq${query.limit ? ` LIMIT ${Math.floor(query.limit)}` : ""}`;
-    return (this.#db.prepare(sql).all(...params) as { device: string; seq: number; ts: number | null; received_at: number; fields: string }[]).map((row) => ({
+    const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    // Sequenced readings in sequence order, then those without seq in arrival order, per device.
+    const sql = `SELECT device, seq, ts, received_at, fields FROM (
+        SELECT device, seq, ts, received_at, fields, 0 AS kind, 0 AS id FROM readings ${filter}
+        UNION ALL SELECT device, NULL, ts, received_at, fields, 1, id FROM unsequenced ${filter})
+      ORDER BY device, kind, seq, id${query.limit ? ` LIMIT ${Math.floor(query.limit)}` : ""}`;
+    return (this.#db.prepare(sql).all(...params, ...params) as { device: string; seq: number | null; ts: number | null; received_at: number; fields: string }[]).map((row) => ({
       device: row.device,
-      seq: row.seq,
+      seq: row.seq ?? undefined,
       ts: row.ts ?? undefined,
       receivedAt: row.received_at,
       fields: JSON.parse(row.fields) as Reading["fields"],
@@ -94,7 +135,7 @@ export class ReadingsStore {
   }
 
   count(): { readings: number; rejects: number } {
-    const readings = (this.#db.prepare("SELECT count(*) AS n FROM readings").get() as { n: number }).n;
+    const readings = (this.#db.prepare("SELECT (SELECT count(*) FROM readings) + (SELECT count(*) FROM unsequenced) AS n").get() as { n: number }).n;
     const rejects = (this.#db.prepare("SELECT count(*) AS n FROM rejects").get() as { n: number }).n;
     return { readings, rejects };
   }

@@ -15,7 +15,7 @@ export interface SubscriberOptions {
   password?: string;
   /** The broker keeps this client's session (and QoS 1 readings) while it is away. Default "esplab-readings". */
   clientId?: string;
-  onReading?: (outcome: { device: string; seq: number; result: "stored" | "duplicate" }) => void;
+  onReading?: (outcome: { device: string; seq: number | undefined; result: "stored" | "duplicate" }) => void;
   onReject?: (reject: { topic: string; reason: string }) => void;
   onStatus?: (line: string) => void;
 }
@@ -58,7 +58,7 @@ export function subscribeReadings(options: SubscriberOptions): Subscriber {
     (message) => {
       try {
         const reading = parseReadingMessage(message.topic, message.payload);
-        const result = options.store.insert(reading);
+        const result = options.store.insert(reading, Date.now(), { packetId: message.packetId, dup: message.dup });
         options.onReading?.({ device: reading.device, seq: reading.seq, result });
       } catch (error) {
         if (error instanceof ReadingRejected) {

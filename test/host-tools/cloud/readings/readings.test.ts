@@ -38,8 +38,8 @@ describe("reading messages", () => {
 
   it.each([
     ["sensor/a/b", "{}", /not sensor\/<device>/],
-    ["sensor/Device001", '{"temp":22}', /"seq" must be a whole number/],
-    ["sensor/Device001", '{"seq":-1}', /"seq" must be a whole number/],
+    ["sensor/Device001", '{"temp":22,"seq":"7"}', /"seq", when given, must be a whole number/],
+    ["sensor/Device001", '{"seq":-1}', /"seq", when given, must be a whole number/],
     ["sensor/Device001", "[1]", /not a JSON object/],
     ["sensor/Device001", "{", /not JSON/],
     ["sensor/Device001", '{"seq":1,"nested":{"a":1}}', /field "nested"/],
@@ -53,7 +53,7 @@ describe("reading messages", () => {
       fc.property(fc.oneof(fc.constant("sensor/D1"), fc.string()), fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.json().map(bytes), fc.jsonValue().map((v) => bytes(JSON.stringify({ seq: 1, v })))), (topic, payload) => {
         try {
           const reading = parseReadingMessage(topic, payload);
-          expect(Number.isSafeInteger(reading.seq)).toBe(true);
+          expect(reading.seq === undefined || Number.isSafeInteger(reading.seq)).toBe(true);
           readingsToCsv([{ ...reading, receivedAt: 0 }]);
         } catch (error) {
           expect(error).toBeInstanceOf(ReadingRejected);
@@ -80,6 +80,46 @@ describe("ReadingsStore", () => {
     expect(reopened.count()).toEqual({ readings: 2, rejects: 1 });
     reopened.close();
     store.close();
+  });
+
+  it("stores the README's {\"temp\":22}, which has no seq: once per delivery, a redelivery (DUP, same packet id) not twice", () => {
+    const store = new ReadingsStore(path.join(dir, "r.sqlite"));
+    const reading = parseReadingMessage("sensor/Device001", bytes('{"temp":22}'));
+    expect(reading).toEqual({ device: "Device001", seq: undefined, ts: undefined, fields: { temp: 22 } });
+    expect(store.insert(reading, 1000, { packetId: 7, dup: false })).toBe("stored");
+    expect(store.insert(reading, 2000, { packetId: 8, dup: false })).toBe("stored"); // sent twice on purpose: two readings
+    expect(store.insert(reading, 2100, { packetId: 8, dup: true })).toBe("duplicate"); // the broker's redelivery of #8
+    expect(store.insert(reading, 2200, { packetId: 9, dup: true })).toBe("stored"); // a redelivery whose first copy never got stored
+    expect(store.insert(reading, 3000)).toBe("stored"); // QoS 0 or the local cloud's own copy: no packet id
+    store.insert(parseReadingMessage("sensor/Device001", bytes('{"temp":21,"seq":1}')), 500);
+    const stored = store.readings({ device: "Device001" });
+    expect(stored.map((r) => [r.seq, r.receivedAt])).toEqual([[1, 500], [undefined, 1000], [undefined, 2000], [undefined, 2200], [undefined, 3000]]);
+    expect(store.readings({ since: 2100 }).map((r) => r.receivedAt)).toEqual([2200, 3000]);
+    expect(store.count().readings).toBe(5);
+    expect(readingsToCsv(stored).split("\r\n")[2]).toBe("Device001,,,1970-01-01T00:00:01.000Z,22");
+    store.close();
+  });
+
+  it("keeps each seq-less message exactly once across crashes before and after storing (property)", () => {
+    const crash = fc.constantFrom("none", "none", "before-store", "after-store");
+    fc.assert(
+      fc.property(fc.array(fc.record({ temp: fc.constantFrom(21, 22), crashes: fc.array(crash, { maxLength: 3 }) }), { maxLength: 60 }), fc.nat(65535), (messages, firstId) => {
+        const store = new ReadingsStore(":memory:");
+        messages.forEach(({ temp, crashes }, i) => {
+          const packetId = ((firstId + i) % 65535) + 1; // the broker's ids, in order
+          const reading = parseReadingMessage("sensor/D9", bytes(JSON.stringify({ temp })));
+          let dup = false;
+          for (const fault of [...crashes, "none"]) {
+            if (fault !== "before-store") store.insert(reading, i, { packetId, dup });
+            if (fault === "none") break;
+            dup = true; // not acknowledged: the broker sends it again after the reconnect
+          }
+        });
+        expect(store.count().readings).toBe(messages.length);
+        store.close();
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("says which file it cannot open", () => {
@@ -156,8 +196,16 @@ describe("the readings subscriber", () => {
       await new Promise((resolve, reject) =>
         execFile("mosquitto_pub", ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-t", "sensor/Device001", "-m", '{"temp":22,"seq":1}'], (error) => (error ? reject(error) : resolve(undefined))),
       );
-      await until(() => store.count().readings === 1, "the mosquitto_pub reading");
-      expect(store.readings()[0]).toMatchObject({ device: "Device001", seq: 1, fields: { temp: 22 } });
+      // and the README's example exactly as written: QoS 0, no seq
+      await new Promise((resolve, reject) =>
+        execFile("mosquitto_pub", ["-h", "127.0.0.1", "-p", String(broker.port), "-t", "sensor/Device001", "-m", '{"temp":22}'], (error) => (error ? reject(error) : resolve(undefined))),
+      );
+      await until(() => store.count().readings === 2, "the mosquitto_pub readings");
+      expect(store.readings()).toMatchObject([
+        { device: "Device001", seq: 1, fields: { temp: 22 } },
+        { device: "Device001", seq: undefined, fields: { temp: 22 } },
+      ]);
+      expect(store.rejects()).toEqual([]);
       subscriber.close();
     } finally {
       store.close();
