@@ -14,7 +14,7 @@ import { SignedInApp } from "./signed-in-app.ts";
  * Readings go to /sensors/<device>/<pushId> = { name, value, ts }, named after rooms in turn. Press # to send a new
  * batch and query again; the LCD steps through the results, one per second.
  */
-const ROOMS = ["kitchen", "garage", "kitchen-2", "hall", "kitchenette", "attic"];
+const ROOMS = Object.freeze(["kitchen", "garage", "kitchen-2", "hall", "kitchenette", "attic"]);
 
 class Assignment5 extends SignedInApp {
   constructor(platform: Platform, config: FirmwareConfig) {

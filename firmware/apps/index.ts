@@ -9,21 +9,23 @@ export interface App {
 
 export type AppFactory = (platform: Platform, config: FirmwareConfig) => App;
 
-const registry = new Map<string, AppFactory>();
+// A plain object, not a Map: apps register when their modules load, which on the device is at link time, and a
+// Map made then is read-only at run time (an object is copied to RAM when written).
+const registry: Record<string, AppFactory> = Object.create(null) as Record<string, AppFactory>;
 
 /** Apps register under the name `config.app` selects. */
 export function registerApp(name: string, factory: AppFactory): void {
-  registry.set(name, factory);
+  registry[name] = factory;
 }
 
 export function appNames(): string[] {
-  return [...registry.keys()];
+  return Object.keys(registry);
 }
 
 /** The firmware's entry on every platform: read the config, start the selected app. */
 export function startFirmware(platform: Platform, given: FlatConfig): App {
   const config = readConfig(given);
-  const factory = registry.get(config.app);
+  const factory = registry[config.app];
   if (!factory) {
     throw new ConfigError("CONFIG", `app "${config.app}" does not exist — set app to one of: ${appNames().join(", ")}`);
   }

@@ -19,7 +19,7 @@ export interface KeypadOptions {
   onKey?: KeyListener;
 }
 
-const LABELS = ["1", "2", "3", "A", "4", "5", "6", "B", "7", "8", "9", "C", "*", "0", "#", "D"];
+const LABELS = Object.freeze(["1", "2", "3", "A", "4", "5", "6", "B", "7", "8", "9", "C", "*", "0", "#", "D"]);
 
 interface KeyState {
   stable: boolean;
@@ -38,7 +38,7 @@ interface KeyState {
 export class Keypad {
   readonly #rows: DigitalInstance[];
   readonly #columns: DigitalInstance[];
-  readonly #labels: string[];
+  readonly #labels: readonly string[];
   readonly #clock: Clock;
   readonly #debounceMs: number;
   readonly #holdMs: number;

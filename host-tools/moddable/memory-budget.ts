@@ -16,9 +16,12 @@ export const MARGIN = 0.25;
  * fail when the firmware outgrows these; raise them from a new measurement, and creation with them.
  */
 export const FIRMWARE_NEEDS = {
-  stackSlots: 300,
-  bootHeapSlots: 1024,
-  bootChunkBytes: 16384,
+  // telemetry's MQTT connect peaked at 422 slots. Not measured: a TLS handshake (the scenarios reach the local cloud
+  // over plain TCP), which is why creation.stack (768) keeps more than the margin asks (560).
+  stackSlots: 448,
+  // assignment2 after its scenario: 1242 slots and 9504 chunk bytes alive (chunks at Linux's sizes, above the ESP32's).
+  bootHeapSlots: 1280,
+  bootChunkBytes: 10240,
 };
 
 /**

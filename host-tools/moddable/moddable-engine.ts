@@ -80,6 +80,7 @@ export class ModdableFirmware {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.#child = child;
+    // trace() output is the serial console; of stderr, the runtime's own reports ("# xs abort: …").
     let partial = "";
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
       const lines = (partial + chunk).split("\n");
@@ -87,13 +88,17 @@ export class ModdableFirmware {
       for (const line of lines) this.#onLine(line);
     });
     let stderr = "";
+    let stderrPartial = "";
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
-      for (const line of chunk.split("\n")) if (line.startsWith("# ")) this.#onLine(line);
+      const lines = (stderrPartial + chunk).split("\n");
+      stderrPartial = lines.pop()!;
+      for (const line of lines) if (line.startsWith("# ")) this.#onLine(line);
     });
     this.#exited = new Promise((resolve) => {
       child.on("close", (status) => {
         if (partial) this.#onLine(partial);
+        if (stderrPartial.startsWith("# ")) this.#onLine(stderrPartial);
         const exit = { status: status ?? undefined, abort: /^# xs abort: (.*)$/m.exec(stderr)?.[1] };
         if (!this.#stopping) {
           this.exit = exit;
@@ -186,8 +191,6 @@ async function buildFresh(options: { creation?: Record<string, unknown>; log?: (
       "mc/config": path.join(LINUX, "runtime-config"),
       "embedded:provider/builtin": provider.replace(/\.js$/, ""),
       "esplab/board": path.join(LINUX, "board"),
-      // The transport's TLS socket, as the device manifest builds it in.
-      "embedded:io/socket/tcp/tls": "$(MODDABLE)/examples/io/tcp/tlssocket/tlssocket",
     },
     preload: ["esplab"],
     creation: { ...deviceCreation(), ...options.creation },

@@ -75,7 +75,7 @@ interface Pending {
   timer: TimerHandle;
 }
 
-const REMEDIES: Record<number, string> = {
+const REMEDIES: Record<number, string> = Object.freeze({
   400: "the request document is malformed — check that state holds desired/reported objects",
   401: "the connection is not authorised — check the certificate's policy",
   403: "the policy does not allow this shadow operation — allow iot:UpdateThingShadow / iot:GetThingShadow on this thing",
@@ -84,7 +84,7 @@ const REMEDIES: Record<number, string> = {
   413: "the document is larger than the service accepts — report less state",
   429: "too many shadow requests in flight — wait for answers before sending more",
   500: "the shadow service failed — retry later",
-};
+});
 
 export class DeviceShadow {
   readonly thingName: string;

@@ -15,7 +15,7 @@ export class FirebaseAuthError extends EsplabError {
   }
 }
 
-const ADVICE: Record<string, string> = {
+const ADVICE: Record<string, string> = Object.freeze({
   EMAIL_NOT_FOUND: "no user has this email address: check the spelling, or create the user in the Firebase console (Authentication → Users)",
   INVALID_PASSWORD: "the password is wrong for this email: check it, or reset it in the Firebase console",
   INVALID_LOGIN_CREDENTIALS: "the email or the password is wrong (projects with email enumeration protection do not say which): check both",
@@ -38,7 +38,7 @@ const ADVICE: Record<string, string> = {
   MISSING_PASSWORD: "no password was given: pass the user's password",
   WEAK_PASSWORD: "the password is too weak (at least 6 characters): choose a longer one",
   EMAIL_EXISTS: "a user with this email already exists: sign in instead of signing up",
-};
+});
 
 const PERMANENT = new Set([
   "EMAIL_NOT_FOUND",

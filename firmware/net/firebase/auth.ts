@@ -16,10 +16,10 @@ export interface AuthEndpoints {
   secureToken: string;
 }
 
-export const GOOGLE_AUTH_ENDPOINTS: AuthEndpoints = {
+export const GOOGLE_AUTH_ENDPOINTS: AuthEndpoints = Object.freeze({
   identityToolkit: "https://identitytoolkit.googleapis.com/v1",
   secureToken: "https://securetoken.googleapis.com/v1",
-};
+});
 
 /** The Auth emulator's endpoints (Firebase's or esplab's) at `host:port`, as FIREBASE_AUTH_EMULATOR_HOST names it. */
 export function authEmulatorEndpoints(hostPort: string): AuthEndpoints {

@@ -11,8 +11,6 @@ export interface DatabaseLocation {
   sendNamespace: boolean;
 }
 
-const HOSTED = /^([a-z0-9-]+)\.(firebaseio\.com|[a-z0-9-]+\.firebasedatabase\.app|firebaseio-demo\.com)$/;
-
 /**
  * Reads a database URL: `https://<db>.firebaseio.com`, `https://<db>.<region>.firebasedatabase.app`, or an emulator's
  * `http://127.0.0.1:9000?ns=<db>`. An `emulatorHost` (`host:port`, what FIREBASE_DATABASE_EMULATOR_HOST holds) sends
@@ -30,7 +28,7 @@ export function parseDatabaseUrl(databaseUrl: string, emulatorHost?: string): Da
     const [name, value] = pair.split("=");
     if (name === "ns" && value) namespace = decodeURIComponent(value);
   }
-  const hosted = HOSTED.exec(url.host);
+  const hosted = /^([a-z0-9-]+)\.(firebaseio\.com|[a-z0-9-]+\.firebasedatabase\.app|firebaseio-demo\.com)$/.exec(url.host);
   namespace ??= hosted?.[1];
   if (!namespace) {
     throw new UsageError(

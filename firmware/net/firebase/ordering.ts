@@ -5,11 +5,9 @@
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-const INTEGER_KEY = /^-?(0*)\d{1,10}$/;
-
 /** A key's value as a 32-bit integer when it looks like one (`"-1"`, `"01"`), else null (`"2147483648"`, `"1.5"`). */
 export function keyAsInt(key: string): number | null {
-  if (!INTEGER_KEY.test(key)) return null;
+  if (!/^-?(0*)\d{1,10}$/.test(key)) return null;
   const value = Number(key);
   return value >= -2147483648 && value <= 2147483647 ? value : null;
 }

@@ -15,12 +15,11 @@ export function increment(delta: number): JsonValue {
 
 const MAX_DEPTH = 32;
 const MAX_KEY_BYTES = 768;
-const FORBIDDEN_KEY = /[.#$/[\]\x00-\x1f\x7f]/;
 
 /** Checks one key as Firebase does; `what` names where it appears, for the message. */
 export function checkKey(key: string, what: string): void {
   if (key === "") throw new UsageError("BAD_KEY", `${what} has an empty key; keys must be non-empty`);
-  if (FORBIDDEN_KEY.test(key)) {
+  if (/[.#$/[\]\x00-\x1f\x7f]/.test(key)) {
     throw new UsageError("BAD_KEY", `${what}: key ${JSON.stringify(key)} contains a character Firebase forbids in keys (. # $ / [ ] or a control character); replace it`);
   }
   if (utf8Length(key) > MAX_KEY_BYTES) throw new UsageError("BAD_KEY", `${what}: a key is ${utf8Length(key)} bytes; Firebase allows at most ${MAX_KEY_BYTES}`);

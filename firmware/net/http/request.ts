@@ -1,8 +1,8 @@
 import { UsageError } from "../../core/errors.ts";
 import { utf8Encode } from "../../core/utf8.ts";
+import { isHttpToken } from "./token.ts";
 import type { ParsedUrl } from "./url.ts";
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 
 /** Serialises a request: request line, Host, the caller's headers, Content-Length, then the body. */
@@ -12,13 +12,13 @@ export function buildRequest(
   headers: Record<string, string>,
   body: Uint8Array | undefined,
 ): Uint8Array {
-  if (!TOKEN.test(method)) throw new UsageError("BAD_METHOD", `"${method}" is not an HTTP method`);
+  if (!isHttpToken(method)) throw new UsageError("BAD_METHOD", `"${method}" is not an HTTP method`);
   let head = `${method} ${url.target} HTTP/1.1\r\nHost: ${url.hostHeader}\r\n`;
   for (const name of Object.keys(headers)) {
     const value = headers[name]!;
     const lower = name.toLowerCase();
     if (lower === "host" || lower === "content-length" || lower === "transfer-encoding") continue;
-    if (!TOKEN.test(name)) throw new UsageError("BAD_HEADER", `"${name}" is not a valid header name`);
+    if (!isHttpToken(name)) throw new UsageError("BAD_HEADER", `"${name}" is not a valid header name`);
     if (/[\r\n\0]/.test(value)) throw new UsageError("BAD_HEADER", `header ${name} contains a line break; remove it`);
     head += `${name}: ${value}\r\n`;
   }

@@ -1,5 +1,6 @@
 import { HttpProtocolError, preview } from "./errors.ts";
 import { HttpHeaders } from "./headers.ts";
+import { isHttpToken } from "./token.ts";
 
 export interface ResponseHead {
   /** "1.0" or "1.1". */
@@ -27,7 +28,6 @@ export interface ResponseParserOptions {
 
 type State = "status" | "headers" | "length" | "chunk-size" | "chunk-data" | "chunk-end" | "trailers" | "close" | "done";
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const CHUNK_LINE_LIMIT = 1024;
 
 /**
@@ -305,7 +305,7 @@ function parseField(line: string, what: string): [string, string] {
   }
   const colon = line.indexOf(":");
   const name = colon > 0 ? line.slice(0, colon) : "";
-  if (!TOKEN.test(name)) throw new HttpProtocolError("BAD_HEADER", `expected "Name: value" in the ${what}s, got ${preview(line, 40)}`);
+  if (!isHttpToken(name)) throw new HttpProtocolError("BAD_HEADER", `expected "Name: value" in the ${what}s, got ${preview(line, 40)}`);
   const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
   if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
     throw new HttpProtocolError("BAD_HEADER", `${what} ${name} contains a control character`);

@@ -129,15 +129,19 @@ function shown(url: string): string {
   return url.length <= 120 ? `"${url}"` : `"${url.slice(0, 100)}…" (${url.length} characters)`;
 }
 
-const UNRESERVED = /[A-Za-z0-9\-._~]/;
 const HEX = "0123456789ABCDEF";
+
+/** RFC 3986's unreserved characters: letters, digits, - . _ ~ */
+function isUnreserved(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x2d || code === 0x2e || code === 0x5f || code === 0x7e;
+}
 
 /** Percent-encodes everything but RFC 3986's unreserved characters, over UTF-8 (like encodeURIComponent, stricter). */
 export function percentEncode(text: string, keep = ""): string {
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
-    if (UNRESERVED.test(ch) || keep.includes(ch)) {
+    if (isUnreserved(text.charCodeAt(i)) || keep.includes(ch)) {
       out += ch;
       continue;
     }

@@ -15,9 +15,9 @@ export interface DecoderOptions {
 export const DEFAULT_MAX_PACKET_SIZE = 64 * 1024;
 
 /** Required flag nibble per packet type (PUBLISH's flags are checked separately); undefined = reserved type. */
-const REQUIRED_FLAGS = [undefined, 0, 0, undefined, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, undefined];
+const REQUIRED_FLAGS = Object.freeze([undefined, 0, 0, undefined, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, undefined]);
 /** Exact Remaining Length of the fixed-size packets, -1 where it varies. */
-const FIXED_LENGTH = [-1, -1, 2, -1, 2, 2, 2, 2, -1, -1, -1, 2, 0, 0, 0, -1];
+const FIXED_LENGTH = Object.freeze([-1, -1, 2, -1, 2, 2, 2, 2, -1, -1, -1, 2, 0, 0, 0, -1]);
 
 export class MqttDecoder {
   readonly maxPacketSize: number;

@@ -20,7 +20,7 @@ import { remainingLengthSize, writeRemainingLength } from "./remaining-length.ts
 import { MAX_STRING_BYTES, stringProblem } from "./strings.ts";
 import { topicFilterProblem, topicNameProblem } from "./topics.ts";
 
-const PROTOCOL_NAME = [0x00, 0x04, 0x4d, 0x51, 0x54, 0x54]; // "MQTT"
+const PROTOCOL_NAME = Object.freeze([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54]); // "MQTT"
 const PROTOCOL_LEVEL = 4; // 3.1.1
 
 export function encodePacket(packet: MqttPacket): Uint8Array {

@@ -4,7 +4,7 @@
  */
 export type QoS = 0 | 1 | 2;
 
-export const PacketType = {
+export const PacketType = Object.freeze({
   connect: 1,
   connack: 2,
   publish: 3,
@@ -19,11 +19,11 @@ export const PacketType = {
   pingreq: 12,
   pingresp: 13,
   disconnect: 14,
-} as const;
+});
 
 export type PacketTypeName = keyof typeof PacketType;
 
-export const PACKET_TYPE_NAMES: readonly (PacketTypeName | undefined)[] = [
+export const PACKET_TYPE_NAMES: readonly (PacketTypeName | undefined)[] = Object.freeze([
   undefined,
   "connect",
   "connack",
@@ -40,7 +40,7 @@ export const PACKET_TYPE_NAMES: readonly (PacketTypeName | undefined)[] = [
   "pingresp",
   "disconnect",
   undefined,
-];
+]);
 
 export interface Will {
   topic: string;
