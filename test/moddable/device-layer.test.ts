@@ -101,6 +101,8 @@ describe.skipIf(!canUnshare)("the device layer (firmware/platform/moddable) on M
     ["a host name the certificate does not name", () => connectTo(NAMES.wrong, ready.databasePort), "TLS_CERTIFICATE"],
     ["a refused connection", () => connectTo(NAMES.database, ready.closedPort), "REFUSED"],
     ["an unknown host", () => connectTo("nowhere.esplab.test", ready.databasePort), "DNS"],
+    ["a server that refuses TLS 1.2 with an alert", () => connectTo(NAMES.database, ready.tls13OnlyPort), "TLS_ALERT"],
+    ["a server that never answers the handshake", () => ({ kind: "connect", target: { ...connectTo(NAMES.database, ready.silentPort).target, timeoutMs: 500 } }), "TIMEOUT"],
   ])("ends %s as the transport's TransportError, not a VM abort", async (_what, spec, code) => {
     const { result, value } = await run(spec());
     expect(result.abort).toBeUndefined();

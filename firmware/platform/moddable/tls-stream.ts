@@ -14,6 +14,16 @@ export interface TlsStreamOptions {
 const ROOM = 0x4000;
 const CLOSE_NOTIFY = 0;
 
+/** What the alerts a device meets mean, and what to do about them. */
+const ALERTS: Readonly<Record<number, string>> = Object.freeze({
+  40: "handshake failure: no cipher suite or curve in common",
+  42: "bad certificate: the server refused the client certificate",
+  46: "certificate unknown: the server refused the client certificate",
+  48: "unknown CA: the server does not trust the client certificate's issuer",
+  70: "protocol version: the server does not speak TLS 1.2, the only version Moddable's TLS offers",
+  71: "insufficient security: the server wants stronger ciphers",
+});
+
 /**
  * TLS 1.2 over a TcpStream with Moddable's `ssl/session`, as Moddable's example TLS socket does it, except that
  * every session call is caught: a certificate the session rejects (untrusted, wrong name, expired) or an alert from
@@ -111,6 +121,9 @@ export class TlsStream implements ByteStream {
 
   #sessionError(error: unknown): TransportError {
     const message = error instanceof Error ? error.message : String(error);
+    // ssl/alert throws "alert: <level>, <description>" for a fatal alert from the peer
+    const alert = /^alert: \d+, (\d+)/.exec(message);
+    if (alert) return this.#alertError(Number(alert[1]));
     if (/certificate/.test(message)) {
       return new TransportError(
         "TLS_CERTIFICATE",
@@ -129,7 +142,8 @@ export class TlsStream implements ByteStream {
   }
 
   #alertError(description: number): TransportError {
-    return new TransportError("TLS_ALERT", `${this.#what}: the server ended the TLS session with alert ${description} (42-49: it refused a certificate; check the client certificate and key)`);
+    const meaning = ALERTS[description] ?? "see RFC 5246, section 7.2";
+    return new TransportError("TLS_ALERT", `${this.#what}: the server ended the TLS session with alert ${description} (${meaning})`);
   }
 
   #buffered(): number {

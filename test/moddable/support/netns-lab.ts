@@ -24,6 +24,8 @@ export interface LabReady {
   mqttPort: number;
   closedPort: number;
   echoPort: number;
+  tls13OnlyPort: number;
+  silentPort: number;
   namespace: string;
   user: { email: string; password: string };
 }
@@ -54,6 +56,10 @@ const database = await tlsFront(portOf(cloud.firebase.databaseUrl));
 const auth = await tlsFront(portOf(cloud.firebase.authUrl));
 const mqtt = await tlsFront(cloud.mqtt.port, { requestCert: true, rejectUnauthorized: true, ca: read("ca.pem") });
 const dns = await startDnsServer({ host: "127.0.0.1", port: 53, records: setup.records });
+const tls13Only = await tlsFront(portOf(cloud.firebase.databaseUrl), { minVersion: "TLSv1.3" });
+// Accepts and never answers: a TLS handshake to it can only time out.
+const silent = net.createServer(() => undefined);
+await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
 const echo = net.createServer((socket) => socket.pipe(socket));
 await new Promise<void>((resolve) => echo.listen(0, "127.0.0.1", () => resolve()));
 const closed = net.createServer();
@@ -62,10 +68,10 @@ await new Promise((resolve) => closed.close(resolve));
 
 const port = (server: tls.Server) => (server.address() as net.AddressInfo).port;
 const send = (value: object) => process.stdout.write(`${JSON.stringify(value)}\n`);
-send({ ready: true, databasePort: port(database), authPort: port(auth), mqttPort: port(mqtt), closedPort, echoPort: (echo.address() as net.AddressInfo).port, namespace: cloud.namespace, user: cloud.demoUser } satisfies LabReady);
+send({ ready: true, databasePort: port(database), authPort: port(auth), mqttPort: port(mqtt), closedPort, echoPort: (echo.address() as net.AddressInfo).port, tls13OnlyPort: port(tls13Only), silentPort: (silent.address() as net.AddressInfo).port, namespace: cloud.namespace, user: cloud.demoUser } satisfies LabReady);
 
 async function close() {
-  for (const server of [database, auth, mqtt, echo]) server.close();
+  for (const server of [database, auth, mqtt, echo, tls13Only, silent]) server.close();
   await dns.close();
   await cloud.close();
 }
