@@ -250,8 +250,12 @@ function holderAlive(lock: string): boolean {
   try {
     pid = Number(fs.readFileSync(path.join(lock, "pid"), "utf8"));
   } catch {
-    // created but the pid not written yet
-    return true;
+    // created but the pid not written yet, unless that was long ago (its maker died in between)
+    try {
+      return Date.now() - fs.statSync(lock).mtimeMs < 60_000;
+    } catch {
+      return false;
+    }
   }
   try {
     process.kill(pid, 0);
