@@ -100,10 +100,11 @@ export function moddableEnv(sdk: ModdableSdk, env: NodeJS.ProcessEnv = process.e
  */
 export async function setupModdable(options: { archive: string; log: (line: string) => void; env?: NodeJS.ProcessEnv }): Promise<ModdableSdk> {
   const env = options.env ?? process.env;
-  if (!fs.existsSync(options.archive)) throw new EsplabError("MODDABLE", `no SDK archive at ${options.archive}`);
-  const digest = await sha256(options.archive);
-  const version = /moddable-sdk-(\d+\.\d+\.\d+)/.exec(path.basename(options.archive))?.[1];
-  if (!version) throw new EsplabError("MODDABLE", `${path.basename(options.archive)} is not named moddable-sdk-<version>.tar.xz; rename it so the cache can be keyed on the version`);
+  const archive = path.resolve(options.archive); // tar runs in the scratch folder
+  if (!fs.existsSync(archive)) throw new EsplabError("MODDABLE", `no SDK archive at ${archive}`);
+  const digest = await sha256(archive);
+  const version = /moddable-sdk-(\d+\.\d+\.\d+)/.exec(path.basename(archive))?.[1];
+  if (!version) throw new EsplabError("MODDABLE", `${path.basename(archive)} is not named moddable-sdk-<version>.tar.xz; rename it so the cache can be keyed on the version`);
   const dir = path.join(cacheRoot(env), "moddable");
   const target = path.join(dir, `${version}-${digest.slice(0, 12)}`);
   const cached = fs.existsSync(target) ? inspect(target, "cache") : undefined;
@@ -114,19 +115,19 @@ export async function setupModdable(options: { archive: string; log: (line: stri
   fs.mkdirSync(dir, { recursive: true });
   const scratch = fs.mkdtempSync(path.join(dir, `.building-${version}-`));
   try {
-    options.log(`Moddable SDK ${version}: unpacking ${options.archive}`);
-    await run("tar", ["-xJf", options.archive, "-C", scratch], { cwd: scratch, env }, options.log);
+    options.log(`Moddable SDK ${version}: unpacking ${archive}`);
+    await run("tar", ["-xJf", archive, "-C", scratch], { cwd: scratch, env }, options.log, "unpacking needs tar and xz-utils");
     const root = fs.existsSync(path.join(scratch, "xs")) ? scratch : path.join(scratch, fs.readdirSync(scratch)[0] ?? "");
-    if (!fs.existsSync(path.join(root, "xs", "makefiles"))) throw new EsplabError("MODDABLE", `${options.archive} does not hold a Moddable SDK (no xs/makefiles)`);
+    if (!fs.existsSync(path.join(root, "xs", "makefiles"))) throw new EsplabError("MODDABLE", `${archive} does not hold a Moddable SDK (no xs/makefiles)`);
     const buildEnv = { ...env, MODDABLE: root, XS_DIR: path.join(root, "xs"), BUILD_DIR: path.join(root, "build"), PATH: `${path.join(root, "build", "bin", HOST_FOLDER, "release")}${path.delimiter}${env.PATH ?? ""}` };
     const makefiles = path.join(root, "build", "makefiles", HOST_FOLDER);
     const jobs = `-j${Math.max(1, os.availableParallelism())}`;
     for (const tool of ["xsc", "xsid", "xsl"]) {
       options.log(`Moddable SDK ${version}: building ${tool}`);
-      await run("make", [jobs, "GOAL=release", "-f", path.join(root, "xs", "makefiles", HOST_FOLDER, `${tool}.mk`)], { cwd: makefiles, env: buildEnv }, options.log);
+      await run("make", [jobs, "GOAL=release", "-f", path.join(root, "xs", "makefiles", HOST_FOLDER, `${tool}.mk`)], { cwd: makefiles, env: buildEnv }, options.log, BUILD_NEEDS);
     }
     options.log(`Moddable SDK ${version}: building mcconfig, mcrez and the other tools`);
-    await run("make", [jobs, "GOAL=release", "-f", "tools.mk"], { cwd: makefiles, env: buildEnv }, options.log);
+    await run("make", [jobs, "GOAL=release", "-f", "tools.mk"], { cwd: makefiles, env: buildEnv }, options.log, BUILD_NEEDS);
     fs.rmSync(path.join(root, "build", "tmp"), { recursive: true, force: true });
     const built = inspect(root, "cache");
     if ("missing" in built) throw new EsplabError("MODDABLE", `the SDK build finished without ${built.missing.join(", ")}`);
@@ -146,8 +147,10 @@ function sha256(file: string): Promise<string> {
   });
 }
 
+const BUILD_NEEDS = "building Moddable's tools needs gcc, make, pkgconf and libglib2.0-dev";
+
 /** Runs a build step; its output is kept and shown only when it fails (the last lines name the problem). */
-function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }, log: (line: string) => void): Promise<void> {
+function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }, log: (line: string) => void, needs: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const output: string[] = [];
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
@@ -158,13 +161,13 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
     child.on("error", (error) =>
-      reject(new EsplabError("MODDABLE", `cannot run ${command}: ${error.message} (building Moddable's tools needs gcc, make and libglib2.0-dev)`)),
+      reject(new EsplabError("MODDABLE", `cannot run ${command}: ${error.message} (${needs})`)),
     );
     child.on("close", (code) => {
       if (code === 0) return resolve();
       const tail = output.join("").split("\n").filter(Boolean).slice(-15);
       tail.forEach((line) => log(`  ${line}`));
-      reject(new EsplabError("MODDABLE", `${command} ${args.join(" ")} failed (exit ${code}); the last lines of its output are above. Building Moddable's tools needs gcc, make, pkgconf and libglib2.0-dev.`));
+      reject(new EsplabError("MODDABLE", `${command} ${args.join(" ")} failed (exit ${code}); the last lines of its output are above (${needs})`));
     });
   });
 }
