@@ -13,13 +13,6 @@ import { findModdable, moddableProblem } from "./sdk.ts";
 
 const LINUX = path.join(import.meta.dirname, "linux");
 
-/** How the firmware's VM ended on Moddable's runtime, when it ended by itself. */
-export interface ModdableExit {
-  status: number | undefined;
-  /** What `# xs abort: …` said (an exception in a callback, stack overflow, memory full). */
-  abort?: string;
-}
-
 /** A memory report from the running VM (linux/board.c): slots are counted as on the ESP32, chunk bytes are Linux's. */
 export interface ModdableMemory {
   /** creation.stack, and the deepest the stack has been since boot, in slots. */
@@ -49,21 +42,17 @@ export class ModdableFirmware {
   #bridge: BoardBridge | undefined;
   #calls: HostCalls | undefined;
   #child: ChildProcess | undefined;
-  #exited: Promise<ModdableExit> | undefined;
+  #exited: Promise<void> | undefined;
   #stopping = false;
   #memoryWaiters: ((memory: ModdableMemory) => void)[] = [];
-  /** Set when the VM ended by itself (an abort is a reset on the device). */
-  exit: ModdableExit | undefined;
 
-  constructor(platform: Platform, options: { onLine: (line: string) => void; onExit?: (exit: ModdableExit) => void }) {
+  /** `onLine` gets the serial console: trace() output, and the runtime's own reports (`# xs abort: …`). */
+  constructor(platform: Platform, options: { onLine: (line: string) => void }) {
     this.#platform = platform;
     this.#onLine = options.onLine;
-    this.#onExit = options.onExit;
     // The device's flash for Preference: kept across restarts of this firmware, gone with it.
     this.#storage = fs.mkdtempSync(path.join(os.tmpdir(), "esplab-moddable-flash-"));
   }
-
-  readonly #onExit: ((exit: ModdableExit) => void) | undefined;
 
   async start(config: FlatConfig, options: { creation?: Record<string, unknown> } = {}): Promise<void> {
     const app = await buildModdableFirmware(options);
@@ -96,19 +85,18 @@ export class ModdableFirmware {
       for (const line of lines) if (line.startsWith("# ")) this.#onLine(line);
     });
     this.#exited = new Promise((resolve) => {
-      child.on("close", (status) => {
+      child.on("close", (status, signal) => {
         if (partial) this.#onLine(partial);
         if (stderrPartial.startsWith("# ")) this.#onLine(stderrPartial);
-        const exit = { status: status ?? undefined, abort: /^# xs abort: (.*)$/m.exec(stderr)?.[1] };
-        if (!this.#stopping) {
-          this.exit = exit;
-          this.#onExit?.(exit);
+        // On the device any of these is a reset; here the firmware is gone until the next start, so say how it ended.
+        if (!this.#stopping && !/^# xs abort: /m.test(stderr)) {
+          this.#onLine(`# the firmware's VM ended: ${signal ? `killed by ${signal} (a crash inside Moddable's runtime)` : `exit status ${status}`}`);
         }
-        resolve(exit);
+        resolve();
       });
       child.on("error", (error) => {
         this.#onLine(`# cannot run ${app.binary}: ${error.message}`);
-        resolve({ status: undefined });
+        resolve();
       });
     });
   }
