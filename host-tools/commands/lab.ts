@@ -8,7 +8,7 @@ import { watchSources } from "../lab/source-watcher.ts";
 import { databaseFeed, mqttFeed, readingsFeed } from "../lab/feeds.ts";
 import { startLocalCloud } from "../cloud/index.ts";
 import { describeConfig, loadLaptopConfig } from "../runtime/laptop-config.ts";
-import { ENGINES, VirtualDevice, type Engine } from "../runtime/virtual-device.ts";
+import { requireEngine, VirtualDevice } from "../runtime/virtual-device.ts";
 import { FileStorage } from "../platform/file-storage.ts";
 
 const USAGE = `usage: esplab lab [--port N] [--engine xs|node|moddable] [--app NAME] [--config FILE]
@@ -40,7 +40,7 @@ export async function run(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!ENGINES.includes(values.engine as Engine)) throw new UsageError("ENGINE", `--engine must be ${ENGINES.join(", ")}; got "${values.engine}"`);
+  const engine = requireEngine(values.engine);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("PORT", `--port must be 0–65535, got "${values.port}"`);
 
@@ -55,7 +55,7 @@ export async function run(args: string[]): Promise<number> {
   const config: FlatConfig = { ...cloud.firmwareConfig, app: "assignment2", ...loadLaptopConfig({ file: values.config }) };
   if (values.app) config.app = values.app;
   const storage = new FileStorage(path.join(stateDir, "lab-storage.json"));
-  const device = new VirtualDevice({ config, engine: values.engine as Engine, storage });
+  const device = new VirtualDevice({ config, engine, storage });
   const server = new LabServer({
     device: () => device,
     controls: { ...partControls(() => device, () => device.restart()), publish: (topic, payload) => cloud.mqtt.publish(topic, payload, { qos: 1 }) },

@@ -1,8 +1,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { UsageError } from "../../firmware/core/errors.ts";
 import { loadLaptopConfig } from "../runtime/laptop-config.ts";
-import { ENGINES, type Engine } from "../runtime/virtual-device.ts";
+import { requireEngine } from "../runtime/virtual-device.ts";
 import { runScenarioFile } from "../scenario/session.ts";
 import type { Step } from "../scenario/parse.ts";
 
@@ -27,14 +26,14 @@ export async function run(args: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!ENGINES.includes(values.engine as Engine)) throw new UsageError("ENGINE", `--engine must be ${ENGINES.join(", ")}; got "${values.engine}"`);
+  const engine = requireEngine(values.engine);
   const config = loadLaptopConfig({ file: values.config });
   let failed = 0;
   for (const file of positionals) {
     const started = performance.now();
-    console.log(`\n${path.relative(process.cwd(), file)}  (engine: ${values.engine})`);
+    console.log(`\n${path.relative(process.cwd(), file)}  (engine: ${engine})`);
     const { scenario, result } = await runScenarioFile(file, {
-      engine: values.engine as Engine,
+      engine,
       config,
       onStep: (step) => {
         const mark = step.ok ? "✓" : "✗";

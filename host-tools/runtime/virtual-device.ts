@@ -11,7 +11,9 @@ import { buildFirmwareBundle } from "../build/firmware-bundle.ts";
 import { MemoryStorage } from "../platform/file-storage.ts";
 import { NodeTransport } from "../platform/node-transport.ts";
 import { SystemClock } from "../platform/system-clock.ts";
+import { UsageError } from "../../firmware/core/errors.ts";
 import { ModdableFirmware } from "../moddable/moddable-engine.ts";
+import { findModdable, moddableProblem } from "../moddable/sdk.ts";
 import { XsHost } from "../xs/xs-host.ts";
 import { SerialLog } from "./serial-log.ts";
 
@@ -22,6 +24,13 @@ import { SerialLog } from "./serial-log.ts";
  */
 export type Engine = "node" | "xs" | "moddable";
 export const ENGINES: readonly Engine[] = ["node", "xs", "moddable"];
+
+/** A command's --engine, checked before anything starts: a known name, and for moddable, Moddable's tools there. */
+export function requireEngine(name: string | undefined, env: NodeJS.ProcessEnv = process.env): Engine {
+  if (!ENGINES.includes(name as Engine)) throw new UsageError("ENGINE", `--engine must be ${ENGINES.join(", ")}; got "${name}"`);
+  if (name === "moddable" && !findModdable(env)) throw new UsageError("ENGINE", `--engine moddable needs Moddable's tools: ${moddableProblem(env)}`);
+  return name as Engine;
+}
 
 export interface VirtualDeviceOptions {
   config: FlatConfig;
