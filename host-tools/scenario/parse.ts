@@ -42,6 +42,9 @@ export class ScenarioError extends UsageError {}
 
 const DEFAULT_WITHIN_MS = 5000;
 const KEYS = new Set("123A456B789C*0#D".split(""));
+/** A scenario is written by hand (the shipped ones are under 2 KB; 16 KB holds some 400 steps). The YAML library
+ * takes up to 5 µs a byte on hostile text, seconds for megabytes. */
+export const MAX_SCENARIO_BYTES = 16 * 1024;
 
 /**
  * Parses a scenario file. Every problem, the YAML library's own included (an alias without its anchor, aliases that
@@ -51,6 +54,9 @@ export function parseScenario(text: string, file: string): Scenario {
   const fail = (line: number, message: string): never => {
     throw new ScenarioError("SCENARIO", `${file}${line ? ` line ${line}` : ""}: ${message}`);
   };
+  if (text.length > MAX_SCENARIO_BYTES) {
+    fail(0, `it is ${Math.ceil(text.length / 1024)} KB; a scenario may be at most ${MAX_SCENARIO_BYTES / 1024} KB — split it into several files`);
+  }
   try {
     return read(text, file, fail);
   } catch (error) {

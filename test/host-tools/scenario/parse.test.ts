@@ -1,9 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseScenario, ScenarioError } from "../../../host-tools/scenario/parse.ts";
+import { MAX_SCENARIO_BYTES, parseScenario, ScenarioError } from "../../../host-tools/scenario/parse.ts";
 import { topicMatches } from "../../../host-tools/scenario/run.ts";
 
 describe("scenario files", () => {
+  it("refuses a file too big to be a hand-written scenario before the YAML library spends seconds on it", () => {
+    const step = '  - expect: { lcd: "IR clear", within: 5s }\n';
+    const big = `name: big\napp: board-check\nsteps:\n${step.repeat(Math.ceil(MAX_SCENARIO_BYTES / step.length))}`;
+    expect(() => parseScenario(big, "big.yaml")).toThrow(ScenarioError);
+    expect(() => parseScenario(big, "big.yaml")).toThrow(/big\.yaml: it is 17 KB; a scenario may be at most 16 KB — split it/);
+    expect(parseScenario(big.slice(0, MAX_SCENARIO_BYTES - 200).replace(/\n[^\n]*$/, "\n"), "fits.yaml").steps.length).toBeGreaterThan(300);
+  });
+
   it("reads every kind of step with its line number and defaults", () => {
     const scenario = parseScenario(
       [
@@ -84,7 +92,7 @@ describe("scenario files", () => {
       "name: &a [x, x, x, x, x, x, x, x, x, x]\napp: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nconfig: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nsteps: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
       /^bad\.yaml line 2: its aliases expand to too many copies; write the steps out instead$/,
     ],
-    ["nesting 20,000 deep", "steps: " + "[".repeat(20_000) + "]".repeat(20_000), /^bad\.yaml line 1: not valid YAML: it nests too deeply to read$/],
+    ["nesting 7,000 deep", "steps: " + "[".repeat(7_000) + "]".repeat(7_000), /^bad\.yaml line 1: not valid YAML: it nests too deeply to read$/],
     ["a key that is a list", "? [a]\n: 1\nsteps: [{ wait: 1s }]\n", /^bad\.yaml line 1: keys are plain words/],
     ["a tag its value does not fit", "steps:\n  - wait: !!timestamp 1s\n", /^bad\.yaml line 2: not valid YAML: !!timestamp expects a date/],
   ])("turns the YAML library's own failures into a ScenarioError with file and line: %s", (_label, text, message) => {
