@@ -129,6 +129,6 @@ registerApp("assignment2", (platform, config) => startAssignment2(platform, conf
 
 function startAssignment2(platform: Platform, config: FirmwareConfig): App {
   const devices = openDevices(platform, config.wiring);
-  const passwords = new PasswordEntry({ display: devices.display, keys: devices.keys, clock: platform.clock });
+  const passwords = new PasswordEntry({ display: devices.display, keys: devices.keys, clock: platform.clock, storage: platform.storage });
   return new Assignment2(platform, config, devices, passwords);
 }

@@ -29,7 +29,7 @@ export abstract class SignedInApp implements App {
 
   async #start(): Promise<void> {
     showLines(this.devices.display, this.#name, signInMode(this.config) === "id-token" ? "ID token" : "");
-    const passwords = new PasswordEntry({ display: this.devices.display, keys: this.devices.keys, clock: this.platform.clock });
+    const passwords = new PasswordEntry({ display: this.devices.display, keys: this.devices.keys, clock: this.platform.clock, storage: this.platform.storage });
     const connection = await openFirebase(this.platform, this.config, this.devices.display, passwords, () => this.stopped);
     if (this.stopped) return;
     this.db = connection.db;
