@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
@@ -24,6 +25,10 @@ export interface LabControls {
   publish?(topic: string, payload: string): Promise<void>;
 }
 
+/** The header that carries the per-run token on every state-changing request. */
+export const LAB_TOKEN_HEADER = "x-esplab-token";
+const TOKEN_PLACEHOLDER = '<meta name="esplab-token" content="">';
+
 const PAGE_DIR = path.join(import.meta.dirname, "page");
 const STATIC: Record<string, { file: string; type: string }> = {
   "/": { file: path.join(PAGE_DIR, "index.html"), type: "text/html; charset=utf-8" },
@@ -41,6 +46,8 @@ const STATIC: Record<string, { file: string; type: string }> = {
  * its own page: every request must name it in Host (127.0.0.1 or localhost, with its port — a DNS-rebound name is
  * refused), a browser request from another origin is refused (Origin, and Sec-Fetch-Site where the browser sends
  * it), and a POST must carry JSON, which a foreign page cannot send without a preflight this server never grants.
+ * Every POST also needs this run's random token in the X-Esplab-Token header: the server writes it into the page it
+ * serves, which only a page of the lab's own origin can read, and a new run makes a new one.
  */
 export class LabServer {
   readonly #device: () => VirtualDevice;
@@ -54,6 +61,7 @@ export class LabServer {
   #deviceUnsubscribe: (() => void)[] = [];
   /** host:port values this server answers to, set by listen(). */
   #hosts = new Set<string>();
+  readonly #token = crypto.randomBytes(32).toString("base64url");
 
   constructor(options: { device: () => VirtualDevice; controls: LabControls; feeds?: LabFeed[] }) {
     this.#device = options.device;
@@ -78,6 +86,11 @@ export class LabServer {
     const address = this.#server.address() as AddressInfo;
     this.#hosts = new Set([`${host}:${address.port}`, `127.0.0.1:${address.port}`, `localhost:${address.port}`].map((h) => h.toLowerCase()));
     return `http://${host}:${address.port}/`;
+  }
+
+  /** This run's token, for a client in the same process (the page gets it inside index.html). */
+  get token(): string {
+    return this.#token;
   }
 
   /** Follows the current device's serial console and diagnostics (call again after the device is replaced). */
@@ -132,10 +145,20 @@ export class LabServer {
     const site = request.headers["sec-fetch-site"];
     if (api && site !== undefined && site !== "same-origin" && site !== "none") return [403, `the lab takes requests only from its own page at http://${own}/ (this one came from another site)`];
     if (request.method === "POST") {
+      if (!this.#hasToken(request.headers[LAB_TOKEN_HEADER])) {
+        return [403, `the lab takes controls only from the page it served in this run, which sends its token in X-Esplab-Token; reload http://${own}/ (a page from before the lab restarted has an old token)`];
+      }
       const type = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
       if (type !== "application/json") return [415, `send the body as JSON with Content-Type: application/json (got ${type || "none"})`];
     }
     return undefined;
+  }
+
+  #hasToken(sent: string | string[] | undefined): boolean {
+    if (typeof sent !== "string") return false;
+    const given = Buffer.from(sent);
+    const expected = Buffer.from(this.#token);
+    return given.length === expected.length && crypto.timingSafeEqual(given, expected);
   }
 
   async #route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
@@ -146,6 +169,18 @@ export class LabServer {
       return this.#json(response, refused[0], { error: refused[1] });
     }
     const asset = STATIC[url.pathname];
+    if (request.method === "GET" && url.pathname === "/") {
+      const html = (await fs.promises.readFile(asset!.file, "utf8")).replace(TOKEN_PLACEHOLDER, `<meta name="esplab-token" content="${this.#token}">`);
+      // Not framed by another site: the page carries the token and its controls.
+      response.writeHead(200, {
+        "content-type": asset!.type,
+        "cache-control": "no-store",
+        "x-frame-options": "DENY",
+        "content-security-policy": "frame-ancestors 'none'",
+      });
+      response.end(html);
+      return;
+    }
     if (request.method === "GET" && asset) {
       response.writeHead(200, { "content-type": asset.type, "cache-control": "no-store" });
       fs.createReadStream(asset.file).pipe(response);

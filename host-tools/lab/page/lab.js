@@ -1,7 +1,19 @@
 // The lab page: draws the virtual board's parts from the server's state and sends the user's actions back.
 const $ = (id) => document.getElementById(id);
-const post = (path, body) =>
-  fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+// The server writes this run's token into the page; every control sends it back.
+const token = document.querySelector('meta[name="esplab-token"]').content;
+const post = async (path, body) => {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-esplab-token": token },
+    body: JSON.stringify(body),
+  });
+  if (response.status === 403) {
+    $("status").textContent = (await response.clone().json()).error;
+    $("status").classList.remove("live");
+  }
+  return response;
+};
 
 const readings = [];
 const MAX_LOG = 300;

@@ -13,6 +13,12 @@ import { partControls } from "../../../host-tools/lab/controls.ts";
 import { LabServer } from "../../../host-tools/lab/server.ts";
 import { VirtualDevice } from "../../../host-tools/runtime/virtual-device.ts";
 
+/** What the browser code below uses of the page (this file is type-checked without the DOM library). */
+type Element = { getAttribute(name: string): string | null };
+type Doc = { querySelector(selector: string): Element | null; createElement(tag: "iframe"): Frame; body: { append(frame: Frame): void } };
+type Frame = { src: string; onload: (() => void) | null; contentDocument: Doc | null };
+type PageGlobals = { document: Doc; open(url: string): { document: Doc; close(): void } | null };
+
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`\n  NOTICE: ${CHROMIUM} is missing, so the foreign-origin browser test is skipped (apt-get install chromium).\n`);
@@ -72,7 +78,7 @@ describe.skipIf(!haveChromium)("a foreign page in a real browser", () => {
           events,
           // a "simple" request: no preflight, the browser sends it and only hides the answer
           pressText: await attempt(fetch(`${labUrl}/api/keypad`, { method: "POST", mode: "no-cors", headers: { "content-type": "text/plain" }, body: '{"key":"1"}' })),
-          pressJson: await attempt(fetch(`${labUrl}/api/keypad`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"key":"2"}' })),
+          pressJson: await attempt(fetch(`${labUrl}/api/keypad`, { method: "POST", headers: { "content-type": "application/json", "x-esplab-token": "guess" }, body: '{"key":"2"}' })),
           dbRead: await attempt(fetch(`${dbUrl}/.json?ns=demo`)),
           dbWrite: await attempt(fetch(`${dbUrl}/stolen.json?ns=demo`, { method: "POST", mode: "no-cors", headers: { "content-type": "text/plain" }, body: '"x"' })),
         };
@@ -82,6 +88,56 @@ describe.skipIf(!haveChromium)("a foreign page in a real browser", () => {
     expect(outcome).toEqual({ state: "blocked", events: "blocked", pressText: "answered opaque 0", pressJson: "blocked", dbRead: "blocked", dbWrite: "answered opaque 0" });
     expect(pressed).toEqual([]); // the no-cors POST reached the lab, which refused it
     expect(firebase.database.store("demo").root).toBeNull(); // and the database refused the write
+    await page.close();
+  }, 30_000);
+
+  it("cannot obtain the lab's per-run token: not by fetching the page, framing it or opening it, and cannot drive the lab without it", async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://evil.example:${foreignPort}/`);
+    const labUrl = `http://127.0.0.1:${labPort}`;
+    const outcome = await page.evaluate(async (labUrl) => {
+      const { document } = globalThis as unknown as PageGlobals;
+      const attempt = (request: Promise<Response>) => request.then(async (r) => `answered ${r.type} ${r.status} ${JSON.stringify((await r.text()).slice(0, 40))}`, () => "blocked");
+      const framed = await new Promise<string>((resolve) => {
+        const frame = document.createElement("iframe");
+        frame.src = `${labUrl}/`;
+        frame.onload = () => {
+          try {
+            resolve(`read ${frame.contentDocument?.querySelector("meta[name=esplab-token]")?.getAttribute("content") ?? "nothing"}`);
+          } catch {
+            resolve("blocked");
+          }
+        };
+        document.body.append(frame);
+      });
+      const opened = (globalThis as unknown as PageGlobals).open(`${labUrl}/`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      let openedRead: string;
+      try {
+        openedRead = `read ${opened?.document.querySelector("meta[name=esplab-token]")?.getAttribute("content") ?? "nothing"}`;
+      } catch {
+        openedRead = "blocked";
+      }
+      opened?.close();
+      return {
+        page: await attempt(fetch(`${labUrl}/`)),
+        pageNoCors: await attempt(fetch(`${labUrl}/`, { mode: "no-cors" })),
+        framed,
+        openedRead,
+        // no-cors drops the token header and the JSON type; with cors, the preflight is never granted
+        pressNoCors: await attempt(fetch(`${labUrl}/api/reset`, { method: "POST", mode: "no-cors", headers: { "x-esplab-token": "guess" }, body: "{}" })),
+        pressCors: await attempt(fetch(`${labUrl}/api/keypad`, { method: "POST", headers: { "content-type": "application/json", "x-esplab-token": "guess" }, body: '{"key":"6"}' })),
+      };
+    }, labUrl);
+    expect(outcome).toEqual({
+      page: "blocked",
+      pageNoCors: 'answered opaque 0 ""',
+      framed: "read nothing", // the frame is refused (frame-ancestors), and would be cross-origin anyway
+      openedRead: "blocked",
+      pressNoCors: 'answered opaque 0 ""',
+      pressCors: "blocked",
+    });
+    expect(pressed).toEqual([]);
     await page.close();
   }, 30_000);
 
@@ -101,8 +157,13 @@ describe.skipIf(!haveChromium)("a foreign page in a real browser", () => {
   it("still lets the lab's own page work", async () => {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${labPort}/`);
-    const status = await page.evaluate(() => fetch("/api/keypad", { method: "POST", headers: { "content-type": "application/json" }, body: '{"key":"4"}' }).then((r) => r.status));
-    expect(status).toBe(200);
+    const statuses = await page.evaluate(async () => {
+      const token = (globalThis as unknown as PageGlobals).document.querySelector('meta[name="esplab-token"]')!.getAttribute("content")!;
+      const press = (key: string, headers: Record<string, string>) =>
+        fetch("/api/keypad", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ key }) }).then((r) => r.status);
+      return { withToken: await press("4", { "x-esplab-token": token }), without: await press("8", {}) };
+    });
+    expect(statuses).toEqual({ withToken: 200, without: 403 });
     expect(pressed).toEqual(["4"]);
     await page.close();
   }, 30_000);

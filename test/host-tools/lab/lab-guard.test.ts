@@ -46,7 +46,7 @@ describe("the lab server refuses what is not its own page", () => {
   it("answers its own page at 127.0.0.1 and localhost with its port", async () => {
     expect((await send({ path: "/api/state" })).status).toBe(200);
     expect((await send({ path: "/", headers: { host: `localhost:${port}` } })).status).toBe(200);
-    const own = await send({ method: "POST", path: "/api/keypad", headers: { "content-type": "application/json", origin: `http://127.0.0.1:${port}`, "sec-fetch-site": "same-origin" }, body: '{"key":"5"}' });
+    const own = await send({ method: "POST", path: "/api/keypad", headers: { "content-type": "application/json", origin: `http://127.0.0.1:${port}`, "sec-fetch-site": "same-origin", "x-esplab-token": server.token }, body: '{"key":"5"}' });
     expect(own).toEqual({ status: 200, body: '{"ok":true}' });
     expect(keys).toEqual(["5"]);
   });
@@ -75,7 +75,7 @@ describe("the lab server refuses what is not its own page", () => {
     for (const origin of ["http://evil.example", `http://127.0.0.1:${port + 1}`, `https://127.0.0.1:${port}`, "null"]) {
       expect((await send({ path: "/api/state", headers: { origin } })).status).toBe(403);
       expect((await send({ path: "/api/events", headers: { origin } })).status).toBe(403);
-      const press = await send({ method: "POST", path: "/api/keypad", headers: { origin, "content-type": "application/json" }, body: '{"key":"1"}' });
+      const press = await send({ method: "POST", path: "/api/keypad", headers: { origin, "content-type": "application/json", "x-esplab-token": server.token }, body: '{"key":"1"}' });
       expect(press.status).toBe(403);
       expect(press.body).toMatch(/takes requests only from its own page/);
     }
@@ -87,11 +87,40 @@ describe("the lab server refuses what is not its own page", () => {
     expect((await send({ path: "/api/state", headers: { "sec-fetch-site": "cross-site" } })).status).toBe(403);
     expect((await send({ path: "/api/state", headers: { "sec-fetch-site": "same-site" } })).status).toBe(403);
     for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
-      const answer = await send({ method: "POST", path: "/api/keypad", headers: { "content-type": type }, body: '{"key":"1"}' });
+      const answer = await send({ method: "POST", path: "/api/keypad", headers: { "content-type": type, "x-esplab-token": server.token }, body: '{"key":"1"}' });
       expect(answer.status).toBe(415);
       expect(answer.body).toMatch(/Content-Type: application\/json/);
     }
-    expect((await send({ method: "POST", path: "/api/keypad", body: '{"key":"1"}' })).status).toBe(415);
+    expect((await send({ method: "POST", path: "/api/keypad", headers: { "x-esplab-token": server.token }, body: '{"key":"1"}' })).status).toBe(415);
     expect(keys.length).toBe(before);
+  });
+
+  it("writes a random per-run token into its page and takes no control without it", async () => {
+    const page = await send({ path: "/" });
+    const token = /<meta name="esplab-token" content="([^"]+)">/.exec(page.body)?.[1];
+    expect(token).toBe(server.token);
+    expect(token!.length).toBeGreaterThanOrEqual(43); // 32 random bytes
+    const other = new LabServer({ device: () => device, controls: { key: () => undefined, ir: () => undefined, reset: async () => undefined } });
+    expect(other.token).not.toBe(server.token); // another run, another token
+
+    const before = keys.length;
+    const json = { "content-type": "application/json", origin: `http://127.0.0.1:${port}` };
+    for (const path of ["/api/keypad", "/api/ir", "/api/reset", "/api/mqtt"]) {
+      for (const sent of [undefined, "", other.token, server.token.slice(0, -1), `${server.token}x`]) {
+        const answer = await send({ method: "POST", path, headers: sent === undefined ? json : { ...json, "x-esplab-token": sent }, body: '{"key":"1"}' });
+        expect(answer.status).toBe(403);
+        expect(JSON.parse(answer.body)).toEqual({ error: expect.stringMatching(/only from the page it served in this run, which sends its token in X-Esplab-Token; reload http:\/\/127\.0\.0\.1:\d+\//) });
+      }
+    }
+    expect(keys.length).toBe(before);
+    const press = await send({ method: "POST", path: "/api/keypad", headers: { ...json, "x-esplab-token": token! }, body: '{"key":"7"}' });
+    expect(press.status).toBe(200);
+    expect(keys.at(-1)).toBe("7");
+  });
+
+  it("does not let another site frame its page", async () => {
+    const answer = await new Promise<http.IncomingMessage>((resolve) => http.get({ host: "127.0.0.1", port, path: "/", headers: { host: `127.0.0.1:${port}` } }, (r) => (r.resume(), resolve(r))));
+    expect(answer.headers["x-frame-options"]).toBe("DENY");
+    expect(answer.headers["content-security-policy"]).toBe("frame-ancestors 'none'");
   });
 });
