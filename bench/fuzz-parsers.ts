@@ -34,10 +34,14 @@ const below = (n: number) => Math.floor(random() * n);
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const bytesOf = (s: string) => new TextEncoder().encode(s);
 
+/** Inputs stay below this (a repeated piece can grow fast); parsers' own size limits are tested at their edges. */
+const MAX_INPUT = 64 * 1024;
+
 /** One mutated input from a sample: a few edits of the kinds that break parsers. */
 function mutate(sample: Uint8Array): Uint8Array {
   if (random() < 0.05) return Uint8Array.from({ length: below(512) }, () => below(256));
-  let out = Array.from(sample);
+  let out: number[] = Array.from(sample);
+  const insert = (at: number, piece: number[]) => (out = out.slice(0, at).concat(piece, out.slice(at)));
   for (let edits = 1 + below(4); edits > 0; edits--) {
     const at = below(out.length + 1);
     switch (below(6)) {
@@ -48,19 +52,23 @@ function mutate(sample: Uint8Array): Uint8Array {
         out.splice(at, 1 + below(8));
         break;
       case 2:
-        out.splice(at, 0, ...out.slice(at, at + 1 + below(16)));
+        insert(at, out.slice(at, at + 1 + below(16)));
         break;
       case 3: {
-        const piece = out.slice(below(out.length), below(out.length) + 1 + below(32));
-        for (let r = below(64); r > 0; r--) out.splice(at, 0, ...piece);
+        const start = below(out.length);
+        const piece = out.slice(start, start + 1 + below(32));
+        const repeated: number[] = [];
+        for (let r = below(64); r > 0; r--) repeated.push(...piece);
+        insert(at, repeated);
         break;
       }
       case 4:
-        out.splice(at, 0, ...bytesOf(["\r\n", "\n", ":", "{", "[", "\"", "\\", "%", "/", "#", "?", "*", "&", "\u2028"][below(14)]!));
+        insert(at, Array.from(bytesOf(["\r\n", "\n", ":", "{", "[", "\"", "\\", "%", "/", "#", "?", "*", "&", "\u2028"][below(14)]!)));
         break;
       default:
         out = out.slice(0, at);
     }
+    if (out.length > MAX_INPUT) out = out.slice(0, MAX_INPUT);
   }
   return Uint8Array.from(out);
 }
