@@ -8,7 +8,7 @@ import { pushIdGenerator } from "./push-id.ts";
 import type { Requester } from "./rules.ts";
 import { Rules, RulesError } from "./rules.ts";
 import { corsHeaders } from "./cors.ts";
-import { NamespaceStore } from "./store.ts";
+import { NamespaceStore, namespaceFileName } from "./store.ts";
 import type { TokenAuthority } from "./tokens.ts";
 
 export interface DatabaseServerOptions {
@@ -133,6 +133,8 @@ export class DatabaseServer {
     const override = request.method === "POST" ? (request.headers["x-http-method-override"]?.toString() ?? params.get("x-http-method-override") ?? undefined) : undefined;
     const method = (override ?? request.method ?? "GET").toUpperCase();
     const namespace = params.get("ns") ?? /^([a-z0-9-]+)\.firebaseio\.com/i.exec(request.headers.host ?? "")?.[1] ?? this.#options.defaultNamespace ?? "default";
+    // A file name holds at most 255 bytes; Firebase's own names are far shorter.
+    if (namespaceFileName(namespace).length > 200) throw new HttpFailure(400, `Invalid namespace: "${namespace.slice(0, 40)}…" is too long (Firebase's database names are at most 63 characters)`);
     const store = this.store(namespace);
     const requester = this.#requester(request, params);
     let rawPath = decodeURIComponent(url.pathname);

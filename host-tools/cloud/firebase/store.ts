@@ -29,9 +29,10 @@ export class NamespaceStore {
   constructor(readonly name: string, dataDir?: string) {
     if (!dataDir) return;
     fs.mkdirSync(dataDir, { recursive: true });
-    const safe = name.replace(/[^A-Za-z0-9_-]/g, "_");
-    this.#snapshotFile = path.join(dataDir, `${safe}.snapshot.json`);
-    this.#logFile = path.join(dataDir, `${safe}.log`);
+    const file = namespaceFileName(name);
+    this.#snapshotFile = path.join(dataDir, `${file}.snapshot.json`);
+    this.#logFile = path.join(dataDir, `${file}.log`);
+    this.#adoptOldFiles(dataDir, file);
     this.#load();
     this.#logFd = fs.openSync(this.#logFile, "a");
   }
@@ -62,6 +63,27 @@ export class NamespaceStore {
   #apply(record: LogRecord): void {
     if ("rules" in record) this.rules = new Rules(record.rules);
     else this.root = apply(this.root, record);
+  }
+
+  /**
+   * Older data directories named a namespace's files with every character outside A-Z a-z 0-9 _ - turned into "_",
+   * so "col.x" and "col_x" shared col_x.*. An old file belongs to the namespace it spells exactly (renamed to the new
+   * name if that differs); a namespace whose name was rewritten cannot tell the file was its own, so leaves it.
+   */
+  #adoptOldFiles(dataDir: string, file: string): void {
+    const old = this.name.replace(/[^A-Za-z0-9_-]/g, "_");
+    if (old === file) return;
+    if (old !== this.name) {
+      if (!fs.existsSync(path.join(dataDir, `${file}.log`)) && fs.existsSync(path.join(dataDir, `${old}.log`))) {
+        this.warnings.push(`${this.name}: starts empty; ${old}.log in ${dataDir} is from an older esplab, where this namespace shared it with "${old}", which now reads it`);
+      }
+      return;
+    }
+    for (const suffix of [".snapshot.json", ".log"]) {
+      const from = path.join(dataDir, `${old}${suffix}`);
+      const to = path.join(dataDir, `${file}${suffix}`);
+      if (fs.existsSync(from) && !fs.existsSync(to)) fs.renameSync(from, to);
+    }
   }
 
   #load(): void {
@@ -100,6 +122,20 @@ export class NamespaceStore {
     fs.fsyncSync(this.#logFd!);
     this.#logRecords = 0;
   }
+}
+
+/**
+ * A namespace's file name, one per namespace: lowercase letters, digits, "_" and "-" stay, every other byte of its
+ * UTF-8 becomes %XX. Upper case is escaped too, so names stay apart on case-insensitive file systems, and a name
+ * never holds ".", "/" or "%" of its own.
+ */
+export function namespaceFileName(namespace: string): string {
+  let out = "";
+  for (const char of namespace) {
+    if (/^[a-z0-9_-]$/.test(char)) out += char;
+    else for (const byte of Buffer.from(char, "utf8")) out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
 }
 
 function apply(root: JsonValue, record: LogRecord): JsonValue {
