@@ -3,7 +3,7 @@
  * and raw noise, from a seeded generator. For each parser it reports inputs per second, crashes (anything thrown
  * that is not the parser's own typed error), hangs (one input over 100 ms) and the process's peak memory. The
  * comparison it prints is with the parser's own clean-input rate in the same run.
- * Run: npx tsx bench/fuzz-parsers.ts [INPUTS=1000000] [SECONDS_PER_PARSER=120] [SEED=1]
+ * Run: npx tsx bench/fuzz-parsers.ts [INPUTS=1000000] [SECONDS_PER_PARSER=120] [SEED=1] [PARSER-NAME-PART]
  */
 import { EsplabError } from "../firmware/core/errors.ts";
 import { depthOf, normalize, setAt } from "../firmware/net/firebase/tree.ts";
@@ -177,7 +177,8 @@ console.log(`Fuzzing each parser with up to ${INPUTS.toLocaleString("en")} input
 console.log("| parser | inputs | inputs/s | clean samples/s | crashes | hangs (> 100 ms) | slowest input | peak RSS |");
 console.log("|---|---|---|---|---|---|---|---|");
 let failures = 0;
-for (const parser of parsers) {
+const only = process.argv[5]?.toLowerCase();
+for (const parser of parsers.filter((p) => !only || p.name.toLowerCase().includes(only))) {
   const samples = parser.samples.map((sample) => (typeof sample === "string" ? bytesOf(sample) : sample));
   const cleanStart = performance.now();
   let clean = 0;
