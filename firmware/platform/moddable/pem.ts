@@ -1,24 +1,11 @@
+import { base64Decode } from "../../core/base64.ts";
 import { UsageError } from "../../core/errors.ts";
 
 /** PEM text to DER bytes (the base64 body between the armour lines). */
 export function pemToDer(pem: string): Uint8Array {
-  const body = pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "").replace(/=+$/, "");
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const out = new Uint8Array(Math.floor((body.length * 3) / 4));
-  let bits = 0;
-  let value = 0;
-  let at = 0;
-  for (const char of body) {
-    const digit = alphabet.indexOf(char);
-    if (digit < 0) throw new UsageError("BAD_PEM", `a PEM block holds "${char}", which is not base64: paste the file as it was downloaded`);
-    value = ((value << 6) | digit) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[at++] = (value >> bits) & 0xff;
-    }
-  }
-  return out;
+  const der = base64Decode(pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""));
+  if (!der) throw new UsageError("BAD_PEM", "a PEM block holds characters that are not base64: paste the file as it was downloaded");
+  return der;
 }
 
 // AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL }
