@@ -34,7 +34,7 @@ export async function startLocalCloud(options: { databasePort?: number; authPort
   firebase = await startFirebaseEmulator({ databasePort: options.databasePort, authPort: options.authPort, dataDir: options.dataDir, onWrite: angleFunction });
   let mqtt: MqttBroker;
   try {
-    mqtt = await startMqttBroker({ port: options.mqttPort, log: options.log });
+    mqtt = await startMqttBroker({ port: options.mqttPort, dataDir: options.dataDir, log: options.log });
   } catch (error) {
     await firebase.close();
     throw error;

@@ -178,6 +178,8 @@ export class MqttClient {
   #timer: TimerHandle | undefined;
   #lastSentAt = 0;
   #pingDeadline: number | undefined;
+  /** A one-off delay before the next reconnect, set by interrupt(). */
+  #nextWaitMs: number | undefined;
   #firstConnect: { resolve(value: { sessionPresent: boolean }): void; reject(error: EsplabError): void } | undefined;
   #firstConnectPromise: Promise<{ sessionPresent: boolean }> | undefined;
 
@@ -416,6 +418,20 @@ export class MqttClient {
     connection?.close();
   }
 
+  /**
+   * Drops the connection without acknowledging anything more and connects again after `afterMs` (or the backoff's
+   * next delay): for an application that could not take a message it was handed (its store is full, say), so that a
+   * persistent session keeps the message and the broker sends it again on the new connection. Without reconnecting
+   * (`reconnect: false`) this is close({ abrupt: true }).
+   */
+  interrupt(reason: EsplabError, options: { afterMs?: number } = {}): void {
+    if (this.#state === "closed" || this.#state === "idle") return;
+    if (this.#backoff === undefined) return this.close({ abrupt: true });
+    if (this.#state === "backing-off") return;
+    this.#nextWaitMs = options.afterMs;
+    this.#drop(reason);
+  }
+
   // ── connection lifecycle ───────────────────────────────────────────────────────────────────────────────────
 
   #open(): void {
@@ -484,7 +500,8 @@ export class MqttClient {
       this.#finish(error);
       return;
     }
-    const wait = this.#backoff!.next();
+    const wait = this.#nextWaitMs ?? this.#backoff!.next();
+    this.#nextWaitMs = undefined;
     this.#setState("backing-off");
     this.#events.emit("disconnected", { error, reconnectInMs: wait });
     this.#setTimer(() => this.#open(), wait);

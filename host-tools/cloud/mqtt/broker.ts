@@ -1,5 +1,6 @@
 import net from "node:net";
 import { Aedes, type AuthenticateError } from "aedes";
+import { DurableSessions } from "./durable-sessions.ts";
 
 export interface BrokerMessage {
   atMs: number;
@@ -23,12 +24,16 @@ export interface MqttBroker {
 /**
  * The local MQTT 3.1.1 broker: aedes (QoS 0–2, retained messages, wills, persistent sessions) on 127.0.0.1, with
  * optional username/password — a wrong pair is refused with CONNACK 4 (bad user name or password), a missing one
- * with 5 (not authorised), as MQTT 3.1.1 says.
+ * with 5 (not authorised), as MQTT 3.1.1 says. With `dataDir`, persistent sessions and their queued messages survive a
+ * restart of the broker (see DurableSessions); without, they live as long as the process.
  */
-export async function startMqttBroker(options: { host?: string; port?: number; users?: Record<string, string>; log?: (line: string) => void } = {}): Promise<MqttBroker> {
+export async function startMqttBroker(
+  options: { host?: string; port?: number; users?: Record<string, string>; dataDir?: string; log?: (line: string) => void } = {},
+): Promise<MqttBroker> {
   const host = options.host ?? "127.0.0.1";
   const log = options.log ?? (() => undefined);
-  const broker = await Aedes.createBroker();
+  const sessions = options.dataDir ? new DurableSessions(options.dataDir) : undefined;
+  const broker = await Aedes.createBroker(sessions ? { persistence: sessions } : {});
   const users = options.users;
   if (users && Object.keys(users).length) {
     broker.authenticate = (client, username, password, done) => {
@@ -69,6 +74,10 @@ export async function startMqttBroker(options: { host?: string; port?: number; u
       reject(error.code === "EADDRINUSE" ? new Error(`MQTT port ${options.port ?? 1883} on ${host} is in use (another broker?): stop it or choose another port`) : error),
     );
     server.listen(options.port ?? 1883, host, () => resolve((server.address() as net.AddressInfo).port));
+  }).catch(async (error: Error) => {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    await sessions?.destroy();
+    throw error;
   });
   const sockets = new Set<net.Socket>();
   server.on("connection", (socket) => {
@@ -94,6 +103,7 @@ export async function startMqttBroker(options: { host?: string; port?: number; u
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await sessions?.destroy();
     },
   };
 }

@@ -33,8 +33,29 @@ export interface Delivery {
  */
 const REDELIVERY_WINDOW = 1000;
 
-/** The database could not be opened or written. */
-export class ReadingsStoreError extends EsplabError {}
+/**
+ * The database could not be opened or written. `transient` when waiting can fix it — a full disk, a lock another
+ * program holds, an I/O error — so a subscriber leaves the reading unacknowledged and tries again later.
+ */
+export class ReadingsStoreError extends EsplabError {
+  readonly transient: boolean;
+  constructor(code: string, message: string, options: { cause?: unknown; transient?: boolean } = {}) {
+    super(code, message, { cause: options.cause });
+    this.transient = options.transient ?? false;
+  }
+}
+
+/** SQLite's result codes for a write that may succeed later (https://www.sqlite.org/rescode.html). */
+function writeFailure(file: string, error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return error;
+  if (code === "SQLITE_FULL") return new ReadingsStoreError("store-full", `the disk holding ${file} is full — free some space; nothing was written`, { cause: error, transient: true });
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    return new ReadingsStoreError("store-locked", `${file} is locked by another program (an open sqlite3 shell or a long export?) — close it; nothing was written`, { cause: error, transient: true });
+  }
+  if (code.startsWith("SQLITE_IOERR")) return new ReadingsStoreError("store-io", `cannot write ${file}: ${(error as Error).message} (${code}); nothing was written`, { cause: error, transient: true });
+  return new ReadingsStoreError("store-failed", `cannot write ${file}: ${(error as Error).message} (${code})`, { cause: error });
+}
 
 /**
  * Readings kept durably in SQLite: one row per (device, seq), so a QoS 1 redelivery is stored once, and messages that
@@ -44,13 +65,16 @@ export class ReadingsStoreError extends EsplabError {}
  * reading survives a crash or power cut, which is what lets the subscriber acknowledge it to the broker.
  */
 export class ReadingsStore {
+  readonly #file: string;
   readonly #db: Database.Database;
   readonly #insert: Database.Statement;
   readonly #reject: Database.Statement;
 
   constructor(file: string) {
+    this.#file = file;
     try {
-      this.#db = new Database(file);
+      // A lock held by another program is waited for this long, then reported (the subscriber retries later).
+      this.#db = new Database(file, { timeout: 2000 });
       this.#db.pragma("journal_mode = WAL");
       this.#db.pragma("synchronous = FULL");
       this.#db.exec(`
@@ -84,6 +108,14 @@ export class ReadingsStore {
    * a reading without seq, a redelivery of one just stored (see the class comment).
    */
   insert(reading: Reading, receivedAt = Date.now(), delivery?: Delivery): "stored" | "duplicate" {
+    try {
+      return this.#insertReading(reading, receivedAt, delivery);
+    } catch (error) {
+      throw writeFailure(this.#file, error);
+    }
+  }
+
+  #insertReading(reading: Reading, receivedAt: number, delivery: Delivery | undefined): "stored" | "duplicate" {
     const fields = JSON.stringify(reading.fields);
     if (reading.seq !== undefined) {
       const result = this.#insert.run(reading.device, reading.seq, reading.ts ?? null, receivedAt, fields);
@@ -96,7 +128,11 @@ export class ReadingsStore {
   }
 
   reject(topic: string, payload: Uint8Array, reason: string, receivedAt = Date.now()): void {
-    this.#reject.run(receivedAt, topic, Buffer.from(payload).toString("utf8"), reason);
+    try {
+      this.#reject.run(receivedAt, topic, Buffer.from(payload).toString("utf8"), reason);
+    } catch (error) {
+      throw writeFailure(this.#file, error);
+    }
   }
 
   readings(query: ReadingQuery = {}): StoredReading[] {

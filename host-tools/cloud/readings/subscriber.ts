@@ -1,10 +1,11 @@
+import { Backoff } from "../../../firmware/core/backoff.ts";
 import { UsageError, type EsplabError } from "../../../firmware/core/errors.ts";
 import { brokerTarget } from "../../../firmware/net/mqtt/broker-url.ts";
 import { MqttClient } from "../../../firmware/net/mqtt/client.ts";
 import { NodeTransport } from "../../platform/node-transport.ts";
 import { SystemClock } from "../../platform/system-clock.ts";
 import { ReadingRejected, parseReadingMessage } from "./reading-message.ts";
-import type { ReadingsStore } from "./readings-store.ts";
+import { ReadingsStoreError, type ReadingsStore } from "./readings-store.ts";
 
 export interface SubscriberOptions {
   /** mqtt://host:port (or mqtts://). */
@@ -23,15 +24,20 @@ export interface SubscriberOptions {
 export interface Subscriber {
   /** Resolves once subscribed; rejects with the broker's refusal explained. */
   ready: Promise<void>;
-  /** Rejects if storing fails (the reading is then not acknowledged, so the broker keeps it). */
+  /**
+   * Rejects if storing fails in a way waiting cannot fix (the reading is not acknowledged, so the broker keeps it).
+   * A full disk or a locked database is not a failure: the reading stays unacknowledged and is stored once it can be.
+   */
   failed: Promise<never>;
   close(): void;
 }
 
 /**
  * The course's server side: subscribes to `sensor/#` with a persistent session at QoS 1 and stores every reading.
- * A reading is inserted (and fsynced) before its PUBACK leaves, so an acknowledged reading is never lost; if storing
- * fails the connection is dropped without acknowledging, and the broker redelivers when the subscriber returns.
+ * A reading is inserted (and fsynced) before its PUBACK leaves, so an acknowledged reading is never lost. If storing
+ * fails the connection is dropped without acknowledging, so the broker keeps the reading: a full disk or a database
+ * another program has locked is retried (reconnecting after 1 s, then longer, up to 30 s) and the reading is stored
+ * once space or the lock returns; any other failure stops the subscriber (`failed`).
  */
 export function subscribeReadings(options: SubscriberOptions): Subscriber {
   const status = options.onStatus ?? (() => {});
@@ -51,6 +57,7 @@ export function subscribeReadings(options: SubscriberOptions): Subscriber {
   client.on("connected", ({ sessionPresent }) => status(`connected to ${options.brokerUrl}${sessionPresent ? " (session resumed: readings sent meanwhile follow)" : ""}`));
   client.on("disconnected", ({ error, reconnectInMs }) => status(`disconnected${error ? `: ${error.message}` : ""}${reconnectInMs !== undefined ? `; retrying in ${(reconnectInMs / 1000).toFixed(1)} s` : ""}`));
   const topic = options.topic ?? "sensor/#";
+  const storeRetry = new Backoff({ initialMs: 1000, maxMs: 30_000, jitter: 0.2 });
   // The handler is registered before connecting: a resumed session delivers the readings sent meanwhile right after
   // CONNACK, and the client acknowledges only what a handler has taken.
   const subscribed = client.subscribe(
@@ -59,11 +66,13 @@ export function subscribeReadings(options: SubscriberOptions): Subscriber {
       try {
         const reading = parseReadingMessage(message.topic, message.payload);
         const result = options.store.insert(reading, Date.now(), { packetId: message.packetId, dup: message.dup });
+        storeRetry.reset();
         options.onReading?.({ device: reading.device, seq: reading.seq, result });
       } catch (error) {
         if (error instanceof ReadingRejected) {
           try {
             options.store.reject(message.topic, message.payload, error.message);
+            storeRetry.reset();
             options.onReject?.({ topic: message.topic, reason: error.message });
             return;
           } catch (storeError) {
@@ -71,6 +80,12 @@ export function subscribeReadings(options: SubscriberOptions): Subscriber {
           }
         }
         // Not stored: drop the link before the acknowledgement goes out; the broker keeps the message.
+        if (error instanceof ReadingsStoreError && error.transient) {
+          const afterMs = storeRetry.next();
+          status(`could not store a reading from ${message.topic}: ${error.message}; it was not acknowledged (the broker keeps it) — trying again in ${(afterMs / 1000).toFixed(1)} s`);
+          client.interrupt(error, { afterMs });
+          return;
+        }
         client.close({ abrupt: true });
         fail(new UsageError("store-failed", `could not store a reading from ${message.topic}: ${(error as Error).message}; it was not acknowledged and the broker keeps it`, { cause: error }));
       }

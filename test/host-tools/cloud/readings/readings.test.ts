@@ -2,6 +2,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import Database from "better-sqlite3";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readingsToCsv } from "../../../../host-tools/cloud/readings/csv.ts";
@@ -186,6 +187,33 @@ describe("the readings subscriber", () => {
       await broker.close();
     }
   });
+
+  it("waits out a database another program has locked: the reading stays unacknowledged, then is stored", async () => {
+    const broker = await startAedes();
+    const file = path.join(dir, "locked.sqlite");
+    const store = new ReadingsStore(file);
+    const other = new Database(file);
+    const lines: string[] = [];
+    try {
+      const subscriber = subscribeReadings({ brokerUrl: `mqtt://127.0.0.1:${broker.port}`, store, clientId: "readings-locked", onStatus: (line) => lines.push(line) });
+      let failed = false;
+      subscriber.failed.catch(() => (failed = true));
+      await subscriber.ready;
+      other.exec("BEGIN EXCLUSIVE");
+      broker.aedes.publish({ cmd: "publish", topic: "sensor/D1", payload: Buffer.from('{"seq":7}'), qos: 1, retain: false, dup: false }, () => undefined);
+      await until(() => lines.some((line) => /is locked by another program .*not acknowledged \(the broker keeps it\) — trying again in/.test(line)), "the lock reported");
+      expect(store.count().readings).toBe(0);
+      other.exec("COMMIT");
+      await until(() => store.count().readings === 1, "the reading stored once the lock is gone", 10_000);
+      expect(failed).toBe(false);
+      expect(store.readings().map((reading) => reading.seq)).toEqual([7]);
+      subscriber.close();
+    } finally {
+      other.close();
+      store.close();
+      await broker.close();
+    }
+  }, 20_000);
 
   it.skipIf(!mosquitto || !haveMosquittoPub)("stores what the course's mosquitto_pub sends through mosquitto", async () => {
     const broker = await startMosquitto(mosquitto!);
