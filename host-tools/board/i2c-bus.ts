@@ -74,12 +74,21 @@ export class I2CBus {
     }
   }
 
+  /** When the last transfer's stop condition is on the wire: one bus carries one transfer at a time. */
+  #freeAtMs = -Infinity;
+
   #timing(hz: number): TransferTiming {
-    const start = this.#clock.now();
+    const start = Math.max(this.#clock.now(), this.#freeAtMs);
     const byteMs = (9 * 1000) / hz;
     const overheadMs = (2 * 1000) / hz; // start and stop conditions
     // The address byte goes first: data byte i is complete after i + 2 bytes on the wire.
-    return { at: (index) => start + overheadMs + byteMs * (index + 2) };
+    const at = (index: number) => start + overheadMs + byteMs * (index + 2);
+    return {
+      at: (index) => {
+        this.#freeAtMs = Math.max(this.#freeAtMs, at(index));
+        return at(index);
+      },
+    };
   }
 
   #require(address: number): I2CDevice {

@@ -2,6 +2,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadLaptopConfig } from "../runtime/laptop-config.ts";
 import { requireEngine } from "../runtime/virtual-device.ts";
+import { describeDiagnostic } from "../scenario/run.ts";
 import { runScenarioFile } from "../scenario/session.ts";
 import type { Step } from "../scenario/parse.ts";
 
@@ -39,6 +40,7 @@ export async function run(args: string[]): Promise<number> {
         const mark = step.ok ? "✓" : "✗";
         console.log(`  ${mark} line ${String(step.step.line).padEnd(3)} ${describeStep(step.step).padEnd(38)} ${step.message.split("\n")[0]}`);
         for (const more of step.message.split("\n").slice(1)) console.log(`    ${more}`);
+        if (step.ok) for (const entry of step.diagnostics) console.log(`      ${describeDiagnostic(entry)}`);
       },
     });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -69,5 +71,7 @@ function describeStep(step: Step): string {
       return `expect mqtt ${step.topic}`;
     case "expect-serial":
       return `expect serial "${step.text}"`;
+    case "expect-diagnostic":
+      return `expect diagnostic "${step.text}"`;
   }
 }

@@ -18,7 +18,12 @@ import type { FlatConfig } from "../../firmware/apps/config.ts";
  *     - expect: { mqtt: sensor/Device001, contains: '"seq"' }
  *     - publish: { topic: cmd/Device001/servo, payload: "90" }   # the server side sends a message (QoS 1)
  *     - expect: { serial: "signed in" }
+ *     - expect: { diagnostic: "lost" }          # the board reported this (a scenario that tests a fault)
  *     - wait: 2s
+ *   allow_errors: ["lcd"]           # optional: board errors of these parts, or containing these texts, fail no step
+ *
+ * A board error (a lost LCD instruction, a short circuit, a servo on the wrong PWM) fails the step it happened in,
+ * unless allow_errors names it; warnings are shown with the step.
  */
 export type Step =
   | { kind: "press"; keys: string[]; line: number }
@@ -29,13 +34,16 @@ export type Step =
   | { kind: "expect-servo"; angle: number; tolerance: number; withinMs: number; line: number }
   | { kind: "expect-db"; path: string; exists?: boolean; equals?: unknown; withinMs: number; line: number }
   | { kind: "expect-mqtt"; topic: string; contains?: string; withinMs: number; line: number }
-  | { kind: "expect-serial"; text: string; withinMs: number; line: number };
+  | { kind: "expect-serial"; text: string; withinMs: number; line: number }
+  | { kind: "expect-diagnostic"; text: string; withinMs: number; line: number };
 
 export interface Scenario {
   name: string;
   file: string;
   config: FlatConfig;
   steps: Step[];
+  /** Board errors of these parts, or containing these texts, are expected (a scenario about a fault): they fail no step. */
+  allowErrors: string[];
 }
 
 export class ScenarioError extends UsageError {}
@@ -91,9 +99,9 @@ function read(text: string, file: string, fail: (line: number, message: string) 
   });
   for (const pair of root.items) {
     const key = pair.key as Node | null;
-    if (!isScalar(key)) fail(lineOf(key), "keys are plain words: name, app, config, steps");
+    if (!isScalar(key)) fail(lineOf(key), "keys are plain words: name, app, config, steps, allow_errors");
     const name = String((key as Scalar).value);
-    if (!["name", "app", "config", "steps"].includes(name)) fail(lineOf(key), `unknown key "${name}" (use name, app, config, steps)`);
+    if (!["name", "app", "config", "steps", "allow_errors"].includes(name)) fail(lineOf(key), `unknown key "${name}" (use name, app, config, steps, allow_errors)`);
   }
   let data: Record<string, unknown>;
   try {
@@ -115,7 +123,11 @@ function read(text: string, file: string, fail: (line: number, message: string) 
   if (!isSeq(stepsNode) || stepsNode.items.length === 0 || !Array.isArray(data.steps)) return fail(lineOf(stepsNode as Node), "steps must be a list with at least one step");
   const values = data.steps as unknown[];
   const steps = (stepsNode.items as Node[]).map((node, i) => parseStep(values[i], lineOf(node), fail));
-  return { name: String(data.name ?? file), file, config, steps };
+  const allowErrors = data.allow_errors ?? [];
+  if (!Array.isArray(allowErrors) || allowErrors.some((text) => typeof text !== "string" || text === "")) {
+    fail(lineOf(root.get("allow_errors", true) as Node), 'allow_errors is a list of part names or texts, e.g. ["lcd"]: board errors of those parts, or containing those texts, fail no step');
+  }
+  return { name: String(data.name ?? file), file, config, steps, allowErrors: allowErrors as string[] };
 }
 
 function parseStep(item: unknown, line: number, fail: (line: number, message: string) => never): Step {
@@ -196,7 +208,11 @@ function parseExpect(value: unknown, line: number, fail: (line: number, message:
     allow("serial");
     return { kind: "expect-serial", text: String(spec.serial), withinMs, line };
   }
-  return fail(line, "expect needs one of lcd, servo, db, mqtt, serial");
+  if ("diagnostic" in spec) {
+    allow("diagnostic");
+    return { kind: "expect-diagnostic", text: String(spec.diagnostic), withinMs, line };
+  }
+  return fail(line, "expect needs one of lcd, servo, db, mqtt, serial, diagnostic");
 }
 
 function duration(value: unknown, line: number, fail: (line: number, message: string) => never): number {

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
+import type { Diagnostic } from "../board/diagnostics.ts";
 import type { VirtualDevice } from "../runtime/virtual-device.ts";
 import type { Scenario, Step } from "./parse.ts";
 
@@ -18,6 +19,8 @@ export interface StepResult {
   ok: boolean;
   ms: number;
   message: string;
+  /** What the board reported while the step ran (warnings and errors; for the first step, since power-on). */
+  diagnostics: Diagnostic[];
 }
 
 export interface ScenarioResult {
@@ -39,13 +42,22 @@ interface ServoView {
   stalled?: boolean;
 }
 
-/** Runs the steps in order against a started device; stops at the first failing step. */
+/** How many earlier diagnostics a failing step shows as its explanation. */
+const EXPLAIN_LIMIT = 5;
+
+/**
+ * Runs the steps in order against a started device; stops at the first failing step. A board error while a step runs
+ * fails that step (unless the scenario allows it); a failing step's message ends with the diagnostics that explain it.
+ */
 export async function runScenario(
   scenario: Scenario,
   world: ScenarioWorld,
   onStep?: (result: StepResult) => void,
 ): Promise<ScenarioResult> {
   const results: StepResult[] = [];
+  const board = world.device.board.diagnostics;
+  const allowed = (entry: Diagnostic) => scenario.allowErrors.some((text) => entry.part === text || entry.message.includes(text));
+  let seen = 0;
   for (const step of scenario.steps) {
     const started = performance.now();
     let outcome: { ok: boolean; message: string };
@@ -54,12 +66,26 @@ export async function runScenario(
     } catch (error) {
       outcome = { ok: false, message: (error as Error).message };
     }
-    const result = { step, ...outcome, ms: performance.now() - started };
+    const fresh = board.entries.slice(seen).filter((entry) => entry.severity !== "info");
+    seen = board.entries.length;
+    const errors = fresh.filter((entry) => entry.severity === "error" && !allowed(entry));
+    if (outcome.ok && errors.length) {
+      outcome = { ok: false, message: `the board reported ${errors.length === 1 ? "an error" : `${errors.length} errors`} during this step (${outcome.message})` };
+    }
+    if (!outcome.ok) {
+      const explaining = board.entries.filter((entry) => entry.severity !== "info").slice(-EXPLAIN_LIMIT);
+      if (explaining.length) outcome.message += `\n  board diagnostics:\n${explaining.map((entry) => `      ${describeDiagnostic(entry)}`).join("\n")}`;
+    }
+    const result = { step, ...outcome, ms: performance.now() - started, diagnostics: fresh };
     results.push(result);
     onStep?.(result);
     if (!result.ok) return { passed: false, results };
   }
   return { passed: true, results };
+}
+
+export function describeDiagnostic(entry: Diagnostic): string {
+  return `${entry.severity} ${entry.part} @${(entry.atMs / 1000).toFixed(3)} s: ${entry.message}`;
 }
 
 async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean; message: string }> {
@@ -156,6 +182,15 @@ async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean;
         };
       });
     }
+    case "expect-diagnostic":
+      return poll(world, step.withinMs, () => {
+        const found = device.board.diagnostics.entries.find((entry) => entry.message.includes(step.text));
+        const last = device.board.diagnostics.entries.slice(-3).map((entry) => `      ${describeDiagnostic(entry)}`).join("\n");
+        return {
+          ok: !!found,
+          message: found ? `board: ${found.message}` : `expected the board to report "${step.text}" within ${seconds(step.withinMs)}; ${last ? `its last reports:\n${last}` : "it reported nothing"}`,
+        };
+      });
     case "expect-serial":
       return poll(world, step.withinMs, () => {
         const found = device.serial.find(step.text);

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
+import type { Clock } from "../../firmware/ports/clock.ts";
 import { startLocalCloud, type LocalCloud } from "../cloud/index.ts";
 import { VirtualDevice, type Engine } from "../runtime/virtual-device.ts";
 import { parseScenario, type Scenario } from "./parse.ts";
@@ -13,6 +14,8 @@ export async function runScenarioFile(
     config?: FlatConfig;
     world?: Omit<ScenarioWorld, "device">;
     onStep?: (result: StepResult) => void;
+    /** The clock of the board and the firmware (a test passes a broken one to check that a driver bug is caught). */
+    clock?: Clock;
     /** Runs after the last step, while the firmware still runs (to measure it, for one). */
     afterSteps?: (device: VirtualDevice) => Promise<void>;
   } = {},
@@ -23,7 +26,7 @@ export async function runScenarioFile(
   const messages: { topic: string; payload: string }[] = [];
   cloud.mqtt.onPublish((message) => messages.push({ topic: message.topic, payload: message.payload }));
   const config = await provisionTokens(cloud, { ...cloud.firmwareConfig, ...options.config, ...scenario.config });
-  const device = new VirtualDevice({ config, engine: options.engine ?? "node" });
+  const device = new VirtualDevice({ config, engine: options.engine ?? "node", clock: options.clock });
   try {
     await device.start();
     const world: ScenarioWorld = {
