@@ -58,6 +58,12 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`esplab ${name}: ${error.message}`);
       return 1;
     }
+    // Node's own option parser: an unknown option or a missing value is the user's mistake, not a crash.
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_")) {
+      console.error(`esplab ${name}: ${(error as Error).message.split(". To specify")[0]} — see "esplab ${name} --help"`);
+      return 2;
+    }
     throw error;
   }
 }

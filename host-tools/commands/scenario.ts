@@ -1,26 +1,44 @@
+import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { UsageError } from "../../firmware/core/errors.ts";
 import { loadLaptopConfig } from "../runtime/laptop-config.ts";
 import { requireEngine } from "../runtime/virtual-device.ts";
-import { describeDiagnostic } from "../scenario/run.ts";
+import { parseScenario } from "../scenario/parse.ts";
+import { describeDiagnostic, describeStep, formatPoints, jsonReport, junitReport, summaryLine, type ScenarioOutcome } from "../scenario/report.ts";
 import { runScenarioFile } from "../scenario/session.ts";
-import type { Step } from "../scenario/parse.ts";
 
-const USAGE = `usage: esplab scenario FILE... [--engine node|xs|moddable] [--config FILE]
+const USAGE = `usage: esplab scenario FILE... [--engine node|xs|moddable] [--config FILE] [--continue]
+                        [--reporter text|json|junit] [--out FILE]
 
 Runs scenario files (YAML: press keys, set the IR sensors, expect LCD text, servo angles, database values, MQTT
-messages, serial output) headless on the virtual board. Exit code 0 when every scenario passes, 1 otherwise.
-The shipped ones are in test/scenarios/.
+messages, serial output, board diagnostics) headless on the virtual board. A board error (a lost LCD instruction, a
+short circuit) fails the step it happened in. The shipped scenarios are in test/scenarios/.
   --engine node      the firmware in Node (fastest; for debugging)
   --engine xs        in the XS engine (xsnap), as the ESP32 runs it, every seam bridged to the laptop
   --engine moddable  on Moddable's own runtime for Linux: the device's linker (preloaded, frozen built-ins), stack
                      limit, Timer, Preference and sockets; only pins and buses are the virtual board's. Needs
-                     Moddable's tools ($MODDABLE, or "esplab moddable setup")`;
+                     Moddable's tools ($MODDABLE, or "esplab moddable setup")
+  --continue         run every step even after one fails, for partial credit (points per expect, see docs)
+  --reporter         text (default, on the terminal), json (for scripts) or junit (JUnit XML for CI and autograders)
+  --out FILE         write the json or junit report to FILE; the terminal still gets the text
+Exit code: 0 every scenario passed, 1 a scenario failed, 2 a scenario could not run (bad YAML, firmware that does
+not start) or the command was used wrongly.`;
+
+const REPORTERS = ["text", "json", "junit"] as const;
+type Reporter = (typeof REPORTERS)[number];
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { engine: { type: "string", default: "node" }, config: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      engine: { type: "string", default: "node" },
+      config: { type: "string" },
+      continue: { type: "boolean", default: false },
+      reporter: { type: "string", default: "text" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
     allowPositionals: true,
   });
   if (values.help || positionals.length === 0) {
@@ -28,50 +46,53 @@ export async function run(args: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const engine = requireEngine(values.engine);
+  if (!REPORTERS.includes(values.reporter as Reporter)) throw new UsageError("REPORTER", `--reporter must be ${REPORTERS.join(", ")}; got "${values.reporter}"`);
+  const reporter = values.reporter as Reporter;
+  if (values.out && reporter === "text") throw new UsageError("REPORTER", "--out writes a json or junit report: add --reporter json or --reporter junit");
+  for (const file of positionals) if (!fs.existsSync(file)) throw new UsageError("NO_FILE", `no scenario file ${file}`);
   const config = loadLaptopConfig({ file: values.config });
-  let failed = 0;
-  for (const file of positionals) {
-    const started = performance.now();
-    console.log(`\n${path.relative(process.cwd(), file)}  (engine: ${engine})`);
-    const { scenario, result } = await runScenarioFile(file, {
-      engine,
-      config,
-      onStep: (step) => {
-        const mark = step.ok ? "✓" : "✗";
-        console.log(`  ${mark} line ${String(step.step.line).padEnd(3)} ${describeStep(step.step).padEnd(38)} ${step.message.split("\n")[0]}`);
-        for (const more of step.message.split("\n").slice(1)) console.log(`    ${more}`);
-        if (step.ok) for (const entry of step.diagnostics) console.log(`      ${describeDiagnostic(entry)}`);
-      },
-    });
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(result.passed ? `  passed: ${scenario.name} (${seconds} s)` : `  FAILED: ${scenario.name} (${seconds} s)`);
-    if (!result.passed) failed++;
-  }
-  if (positionals.length > 1) console.log(`\n${positionals.length - failed} passed, ${failed} failed`);
-  return failed ? 1 : 0;
-}
+  // The text goes to the terminal, unless the report itself goes to stdout.
+  const text = reporter !== "text" && !values.out ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => console.log(line);
 
-function describeStep(step: Step): string {
-  switch (step.kind) {
-    case "press":
-      return `press ${step.keys.join("")}`;
-    case "set":
-      return `set ${step.distanceCm !== undefined ? `distance ${step.distanceCm}` : ""}${step.obstacle !== undefined ? ` obstacle ${step.obstacle}` : ""}`.trim();
-    case "wait":
-      return `wait ${step.ms} ms`;
-    case "publish":
-      return `publish ${step.topic}`;
-    case "expect-lcd":
-      return `expect lcd "${step.text}"`;
-    case "expect-servo":
-      return `expect servo ${step.angle}°`;
-    case "expect-db":
-      return `expect db ${step.path}`;
-    case "expect-mqtt":
-      return `expect mqtt ${step.topic}`;
-    case "expect-serial":
-      return `expect serial "${step.text}"`;
-    case "expect-diagnostic":
-      return `expect diagnostic "${step.text}"`;
+  const outcomes: ScenarioOutcome[] = [];
+  for (const file of positionals) {
+    const shown = path.relative(process.cwd(), file) || file;
+    const started = performance.now();
+    text(`\n${shown}  (engine: ${engine})`);
+    let steps: ScenarioOutcome["steps"] = [];
+    let name = shown;
+    try {
+      const scenario = parseScenario(fs.readFileSync(file, "utf8"), shown);
+      steps = scenario.steps;
+      name = scenario.name;
+      const { result } = await runScenarioFile(file, {
+        engine,
+        config,
+        continue: values.continue,
+        onStep: (step) => {
+          const mark = step.ok ? "✓" : "✗";
+          text(`  ${mark} line ${String(step.step.line).padEnd(3)} ${describeStep(step.step).padEnd(38)} ${step.message.split("\n")[0]}`);
+          for (const more of step.message.split("\n").slice(1)) text(`    ${more}`);
+          if (step.ok) for (const entry of step.diagnostics) text(`      ${describeDiagnostic(entry)}`);
+        },
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const points = result.points ? `, ${formatPoints(result.score)}/${formatPoints(result.points)} points` : "";
+      text(result.passed ? `  passed: ${name} (${seconds.toFixed(1)} s${points})` : `  FAILED: ${name} (${seconds.toFixed(1)} s${points})`);
+      outcomes.push({ file: shown, name, engine, status: result.passed ? "passed" : "failed", seconds, steps, result });
+    } catch (error) {
+      // One scenario that cannot run (bad YAML, firmware that does not start) costs only its own row.
+      const message = error instanceof Error ? error.message : String(error);
+      text(`  COULD NOT RUN: ${message}`);
+      outcomes.push({ file: shown, name, engine, status: "error", seconds: (performance.now() - started) / 1000, steps, error: message });
+    }
   }
+  text(`\n${summaryLine(outcomes)}`);
+  if (reporter !== "text") {
+    const report = reporter === "json" ? jsonReport(outcomes) : junitReport(outcomes);
+    if (values.out) fs.writeFileSync(values.out, report.endsWith("\n") ? report : `${report}\n`);
+    else process.stdout.write(report.endsWith("\n") ? report : `${report}\n`);
+  }
+  if (outcomes.some((outcome) => outcome.status === "error")) return 2;
+  return outcomes.some((outcome) => outcome.status === "failed") ? 1 : 0;
 }

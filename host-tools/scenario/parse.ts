@@ -21,6 +21,7 @@ import type { FlatConfig } from "../../firmware/apps/config.ts";
  *     - expect: { diagnostic: "lost" }          # the board reported this (a scenario that tests a fault)
  *     - wait: 2s
  *   allow_errors: ["lcd"]           # optional: board errors of these parts, or containing these texts, fail no step
+ *   points: 10                      # optional: what the scenario is worth; each expect's `points` (default 1) weighs it
  *
  * A board error (a lost LCD instruction, a short circuit, a servo on the wrong PWM) fails the step it happened in,
  * unless allow_errors names it; warnings are shown with the step.
@@ -30,12 +31,12 @@ export type Step =
   | { kind: "set"; distanceCm?: number; obstacle?: boolean; line: number }
   | { kind: "wait"; ms: number; line: number }
   | { kind: "publish"; topic: string; payload: string; retain: boolean; line: number }
-  | { kind: "expect-lcd"; text: string; row?: number; withinMs: number; line: number }
-  | { kind: "expect-servo"; angle: number; tolerance: number; withinMs: number; line: number }
-  | { kind: "expect-db"; path: string; exists?: boolean; equals?: unknown; withinMs: number; line: number }
-  | { kind: "expect-mqtt"; topic: string; contains?: string; withinMs: number; line: number }
-  | { kind: "expect-serial"; text: string; withinMs: number; line: number }
-  | { kind: "expect-diagnostic"; text: string; withinMs: number; line: number };
+  | { kind: "expect-lcd"; points: number; text: string; row?: number; withinMs: number; line: number }
+  | { kind: "expect-servo"; points: number; angle: number; tolerance: number; withinMs: number; line: number }
+  | { kind: "expect-db"; points: number; path: string; exists?: boolean; equals?: unknown; withinMs: number; line: number }
+  | { kind: "expect-mqtt"; points: number; topic: string; contains?: string; withinMs: number; line: number }
+  | { kind: "expect-serial"; points: number; text: string; withinMs: number; line: number }
+  | { kind: "expect-diagnostic"; points: number; text: string; withinMs: number; line: number };
 
 export interface Scenario {
   name: string;
@@ -44,6 +45,8 @@ export interface Scenario {
   steps: Step[];
   /** Board errors of these parts, or containing these texts, are expected (a scenario about a fault): they fail no step. */
   allowErrors: string[];
+  /** What the whole scenario is worth; its checks share it by their points. Undefined: the sum of their points. */
+  points: number | undefined;
 }
 
 export class ScenarioError extends UsageError {}
@@ -101,7 +104,7 @@ function read(text: string, file: string, fail: (line: number, message: string) 
     const key = pair.key as Node | null;
     if (!isScalar(key)) fail(lineOf(key), "keys are plain words: name, app, config, steps, allow_errors");
     const name = String((key as Scalar).value);
-    if (!["name", "app", "config", "steps", "allow_errors"].includes(name)) fail(lineOf(key), `unknown key "${name}" (use name, app, config, steps, allow_errors)`);
+    if (!["name", "app", "config", "steps", "allow_errors", "points"].includes(name)) fail(lineOf(key), `unknown key "${name}" (use name, app, config, steps, allow_errors, points)`);
   }
   let data: Record<string, unknown>;
   try {
@@ -127,7 +130,9 @@ function read(text: string, file: string, fail: (line: number, message: string) 
   if (!Array.isArray(allowErrors) || allowErrors.some((text) => typeof text !== "string" || text === "")) {
     fail(lineOf(root.get("allow_errors", true) as Node), 'allow_errors is a list of part names or texts, e.g. ["lcd"]: board errors of those parts, or containing those texts, fail no step');
   }
-  return { name: String(data.name ?? file), file, config, steps, allowErrors: allowErrors as string[] };
+  const points = data.points;
+  if (points !== undefined && (typeof points !== "number" || !(points >= 0) || !Number.isFinite(points))) fail(lineOf(root.get("points", true) as Node), "points is a number ≥ 0: what the scenario is worth, shared by its checks");
+  return { name: String(data.name ?? file), file, config, steps, allowErrors: allowErrors as string[], points: points as number | undefined };
 }
 
 function parseStep(item: unknown, line: number, fail: (line: number, message: string) => never): Step {
@@ -177,40 +182,42 @@ function parseExpect(value: unknown, line: number, fail: (line: number, message:
   if (!value || typeof value !== "object") fail(line, "expect takes a mapping, e.g. { lcd: \"Password\" }");
   const spec = value as Record<string, unknown>;
   const withinMs = spec.within === undefined ? DEFAULT_WITHIN_MS : duration(spec.within, line, fail);
+  const points = spec.points ?? 1;
+  if (typeof points !== "number" || !(points >= 0) || !Number.isFinite(points)) fail(line, "expect points is a number ≥ 0 (this check's weight in the score; 1 unless given)");
   const allow = (...keys: string[]) => {
-    for (const key of Object.keys(spec)) if (!keys.includes(key) && key !== "within") fail(line, `expect has no "${key}" here (use ${keys.join(", ")}, within)`);
+    for (const key of Object.keys(spec)) if (!keys.includes(key) && key !== "within" && key !== "points") fail(line, `expect has no "${key}" here (use ${keys.join(", ")}, within, points)`);
   };
   if ("lcd" in spec) {
     allow("lcd", "line");
     const row = spec.line;
     if (row !== undefined && row !== 1 && row !== 2) fail(line, "expect lcd line is 1 or 2");
-    return { kind: "expect-lcd", text: String(spec.lcd), row: row === undefined ? undefined : (row as number) - 1, withinMs, line };
+    return { kind: "expect-lcd", points: points as number, text: String(spec.lcd), row: row === undefined ? undefined : (row as number) - 1, withinMs, line };
   }
   if ("servo" in spec) {
     allow("servo", "tolerance");
     if (typeof spec.servo !== "number" || spec.servo < 0 || spec.servo > 180) fail(line, "expect servo is an angle in degrees, 0–180");
     const tolerance = spec.tolerance ?? 2;
     if (typeof tolerance !== "number" || tolerance < 0) fail(line, "expect tolerance is degrees, ≥ 0");
-    return { kind: "expect-servo", angle: spec.servo as number, tolerance: tolerance as number, withinMs, line };
+    return { kind: "expect-servo", points: points as number, angle: spec.servo as number, tolerance: tolerance as number, withinMs, line };
   }
   if ("db" in spec) {
     allow("db", "exists", "equals");
     const path = String(spec.db);
     if (!path.startsWith("/")) fail(line, `expect db takes a database path starting with "/", got "${path}"`);
     if (spec.exists !== undefined && typeof spec.exists !== "boolean") fail(line, "expect exists is true or false");
-    return { kind: "expect-db", path, exists: spec.exists as boolean | undefined, equals: spec.equals, withinMs, line };
+    return { kind: "expect-db", points: points as number, path, exists: spec.exists as boolean | undefined, equals: spec.equals, withinMs, line };
   }
   if ("mqtt" in spec) {
     allow("mqtt", "contains");
-    return { kind: "expect-mqtt", topic: String(spec.mqtt), contains: spec.contains === undefined ? undefined : String(spec.contains), withinMs, line };
+    return { kind: "expect-mqtt", points: points as number, topic: String(spec.mqtt), contains: spec.contains === undefined ? undefined : String(spec.contains), withinMs, line };
   }
   if ("serial" in spec) {
     allow("serial");
-    return { kind: "expect-serial", text: String(spec.serial), withinMs, line };
+    return { kind: "expect-serial", points: points as number, text: String(spec.serial), withinMs, line };
   }
   if ("diagnostic" in spec) {
     allow("diagnostic");
-    return { kind: "expect-diagnostic", text: String(spec.diagnostic), withinMs, line };
+    return { kind: "expect-diagnostic", points: points as number, text: String(spec.diagnostic), withinMs, line };
   }
   return fail(line, "expect needs one of lcd, servo, db, mqtt, serial, diagnostic");
 }

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { Diagnostic } from "../board/diagnostics.ts";
 import type { VirtualDevice } from "../runtime/virtual-device.ts";
 import type { Scenario, Step } from "./parse.ts";
+import { describeDiagnostic } from "./report.ts";
 
 /** What a scenario can look at besides the board: the local cloud. */
 export interface ScenarioWorld {
@@ -25,7 +26,26 @@ export interface StepResult {
 
 export interface ScenarioResult {
   passed: boolean;
+  /** The steps that ran, in order (all of them with `continue`, else up to the first failure). */
   results: StepResult[];
+  /** Points earned by the checks that passed, out of `points` (see Scenario.points). */
+  score: number;
+  points: number;
+}
+
+export interface RunOptions {
+  onStep?: (result: StepResult) => void;
+  /** Run every step even after one fails (for partial credit); otherwise stop at the first failure. */
+  continue?: boolean;
+}
+
+/** The score: each check's points, scaled so that they add up to the scenario's own points when it has them. */
+export function scoreOf(scenario: Scenario, results: StepResult[]): { score: number; points: number } {
+  const weight = (step: Step) => ("points" in step ? step.points : 0);
+  const total = scenario.steps.reduce((sum, step) => sum + weight(step), 0);
+  const earned = results.filter((result) => result.ok).reduce((sum, result) => sum + weight(result.step), 0);
+  const points = scenario.points ?? total;
+  return { points, score: total === 0 ? (results.every((result) => result.ok) && results.length === scenario.steps.length ? points : 0) : (earned / total) * points };
 }
 
 const POLL_MS = 25;
@@ -46,14 +66,10 @@ interface ServoView {
 const EXPLAIN_LIMIT = 5;
 
 /**
- * Runs the steps in order against a started device; stops at the first failing step. A board error while a step runs
+ * Runs the steps in order against a started device; stops at the first failing step unless told to continue. A board error while a step runs
  * fails that step (unless the scenario allows it); a failing step's message ends with the diagnostics that explain it.
  */
-export async function runScenario(
-  scenario: Scenario,
-  world: ScenarioWorld,
-  onStep?: (result: StepResult) => void,
-): Promise<ScenarioResult> {
+export async function runScenario(scenario: Scenario, world: ScenarioWorld, options: RunOptions = {}): Promise<ScenarioResult> {
   const results: StepResult[] = [];
   const board = world.device.board.diagnostics;
   const allowed = (entry: Diagnostic) => scenario.allowErrors.some((text) => entry.part === text || entry.message.includes(text));
@@ -78,14 +94,11 @@ export async function runScenario(
     }
     const result = { step, ...outcome, ms: performance.now() - started, diagnostics: fresh };
     results.push(result);
-    onStep?.(result);
-    if (!result.ok) return { passed: false, results };
+    options.onStep?.(result);
+    if (!result.ok && !options.continue) break;
   }
-  return { passed: true, results };
-}
-
-export function describeDiagnostic(entry: Diagnostic): string {
-  return `${entry.severity} ${entry.part} @${(entry.atMs / 1000).toFixed(3)} s: ${entry.message}`;
+  const passed = results.length === scenario.steps.length && results.every((result) => result.ok);
+  return { passed, results, ...scoreOf(scenario, results) };
 }
 
 async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean; message: string }> {

@@ -14,6 +14,8 @@ export async function runScenarioFile(
     config?: FlatConfig;
     world?: Omit<ScenarioWorld, "device">;
     onStep?: (result: StepResult) => void;
+    /** Run every step even after one fails (partial credit). */
+    continue?: boolean;
     /** The clock of the board and the firmware (a test passes a broken one to check that a driver bug is caught). */
     clock?: Clock;
     /** Runs after the last step, while the firmware still runs (to measure it, for one). */
@@ -39,7 +41,7 @@ export async function runScenarioFile(
       mqttPublish: (topic, payload, retain) => cloud.mqtt.publish(topic, payload, { qos: 1, retain }),
       ...options.world,
     };
-    const result = await runScenario(scenario, world, options.onStep);
+    const result = await runScenario(scenario, world, { onStep: options.onStep, continue: options.continue });
     await options.afterSteps?.(device);
     return { scenario, result, device };
   } finally {

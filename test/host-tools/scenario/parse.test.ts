@@ -37,15 +37,15 @@ describe("scenario files", () => {
     expect(scenario.name).toBe("demo");
     expect(scenario.config).toEqual({ ir_kind: "distance", app: "assignment2" });
     expect(scenario.steps).toEqual([
-      { kind: "expect-lcd", text: "Password", row: undefined, withinMs: 5000, line: 5 },
+      { kind: "expect-lcd", points: 1, text: "Password", row: undefined, withinMs: 5000, line: 5 },
       { kind: "press", keys: ["1", "2", "#"], line: 6 },
       { kind: "set", distanceCm: 25, obstacle: true, line: 7 },
-      { kind: "expect-lcd", text: "25 cm", row: 1, withinMs: 10_000, line: 8 },
-      { kind: "expect-servo", angle: 45, tolerance: 2, withinMs: 5000, line: 9 },
-      { kind: "expect-db", path: "/readings/Device001", exists: true, equals: undefined, withinMs: 5000, line: 10 },
-      { kind: "expect-db", path: "/devices/Device001/angle", exists: undefined, equals: 45, withinMs: 5000, line: 11 },
-      { kind: "expect-mqtt", topic: "sensor/+", contains: '"seq"', withinMs: 5000, line: 12 },
-      { kind: "expect-serial", text: "signed in", withinMs: 1500, line: 13 },
+      { kind: "expect-lcd", points: 1, text: "25 cm", row: 1, withinMs: 10_000, line: 8 },
+      { kind: "expect-servo", points: 1, angle: 45, tolerance: 2, withinMs: 5000, line: 9 },
+      { kind: "expect-db", points: 1, path: "/readings/Device001", exists: true, equals: undefined, withinMs: 5000, line: 10 },
+      { kind: "expect-db", points: 1, path: "/devices/Device001/angle", exists: undefined, equals: 45, withinMs: 5000, line: 11 },
+      { kind: "expect-mqtt", points: 1, topic: "sensor/+", contains: '"seq"', withinMs: 5000, line: 12 },
+      { kind: "expect-serial", points: 1, text: "signed in", withinMs: 1500, line: 13 },
       { kind: "wait", ms: 2000, line: 14 },
       { kind: "publish", topic: "cmd/Device001/servo", payload: '{"angle": 90}', retain: false, line: 15 },
       { kind: "publish", topic: "cmd/Device001/lcd", payload: "42", retain: true, line: 16 },
@@ -55,6 +55,8 @@ describe("scenario files", () => {
   it.each([
     ["steps:\n  - press: 12X", /line 2: press takes keypad keys/],
     ["steps:\n  - jump: 3", /line 2: unknown step "jump"/],
+    ["steps:\n  - expect: { lcd: hi, points: -1 }", /line 2: expect points is a number ≥ 0/],
+    ["points: lots\nsteps:\n  - wait: 1s", /line 1: points is a number ≥ 0/],
     ["steps:\n  - publish: { topic: cmd/+/servo, payload: 1 }", /line 2: publish topic is a topic name without \+ or #/],
     ["steps:\n  - publish: { topic: cmd/a, payload: { angle: 1 } }", /publish payload is a string/],
     ["steps:\n  - publish: { topic: cmd/a, payload: 1, qos: 2 }", /publish has no "qos"/],
