@@ -5,6 +5,8 @@ import { EsplabError } from "../../firmware/core/errors.ts";
 export interface TransferTiming {
   /** Time at which data byte `index` (0 = first byte after the address) has been clocked in. */
   at(index: number): number;
+  /** The SCL frequency the transfer runs at. */
+  hz: number;
 }
 
 /** A part on the I2C bus, seen from the bus: it acknowledges its address and takes or gives bytes. */
@@ -84,6 +86,7 @@ export class I2CBus {
     // The address byte goes first: data byte i is complete after i + 2 bytes on the wire.
     const at = (index: number) => start + overheadMs + byteMs * (index + 2);
     return {
+      hz,
       at: (index) => {
         this.#freeAtMs = Math.max(this.#freeAtMs, at(index));
         return at(index);

@@ -20,6 +20,8 @@ import type { FlatConfig } from "../../firmware/apps/config.ts";
  *     - expect: { serial: "signed in" }
  *     - expect: { diagnostic: "lost" }          # the board reported this (a scenario that tests a fault)
  *     - wait: 2s
+ *     - reset: true                             # EN pressed: the firmware restarts, the parts stay powered
+ *     - reset: mid-byte                         # the same, between the two nibbles of an LCD byte
  *   allow_errors: ["lcd"]           # optional: board errors of these parts, or containing these texts, fail no step
  *   points: 10                      # optional: what the scenario is worth; each expect's `points` (default 1) weighs it
  *
@@ -30,6 +32,7 @@ export type Step =
   | { kind: "press"; keys: string[]; line: number }
   | { kind: "set"; distanceCm?: number; obstacle?: boolean; line: number }
   | { kind: "wait"; ms: number; line: number }
+  | { kind: "reset"; midByte: boolean; line: number }
   | { kind: "publish"; topic: string; payload: string; retain: boolean; line: number }
   | { kind: "expect-lcd"; points: number; text: string; row?: number; withinMs: number; line: number }
   | { kind: "expect-servo"; points: number; angle: number; tolerance: number; withinMs: number; line: number }
@@ -138,7 +141,7 @@ function read(text: string, file: string, fail: (line: number, message: string) 
 function parseStep(item: unknown, line: number, fail: (line: number, message: string) => never): Step {
   const step = item as Record<string, unknown>;
   if (!step || typeof step !== "object" || Array.isArray(step) || Object.keys(step).length !== 1) {
-    fail(line, "each step is one of: press, set, wait, publish, expect");
+    fail(line, "each step is one of: press, set, wait, reset, publish, expect");
   }
   const [kind, value] = Object.entries(step)[0]!;
   switch (kind) {
@@ -161,6 +164,11 @@ function parseStep(item: unknown, line: number, fail: (line: number, message: st
     }
     case "wait":
       return { kind: "wait", ms: duration(value, line, fail), line };
+    case "reset":
+      if (value !== true && value !== "mid-byte") {
+        fail(line, "reset takes true or mid-byte: `- reset: true` restarts the firmware as the EN button does (the parts stay powered); mid-byte also leaves the LCD half-way through a byte");
+      }
+      return { kind: "reset", midByte: value === "mid-byte", line };
     case "publish": {
       const spec = value as Record<string, unknown>;
       if (!spec || typeof spec !== "object" || Array.isArray(spec)) fail(line, 'publish takes { topic: cmd/Device001/servo, payload: "90" }');
@@ -174,7 +182,7 @@ function parseStep(item: unknown, line: number, fail: (line: number, message: st
     case "expect":
       return parseExpect(value, line, fail);
     default:
-      return fail(line, `unknown step "${kind}" (use press, set, wait, publish, expect)`);
+      return fail(line, `unknown step "${kind}" (use press, set, wait, reset, publish, expect)`);
   }
 }
 

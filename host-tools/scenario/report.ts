@@ -24,6 +24,8 @@ export function describeStep(step: Step): string {
       return ["set", step.distanceCm !== undefined ? `distance ${step.distanceCm}` : "", step.obstacle !== undefined ? `obstacle ${step.obstacle}` : ""].filter(Boolean).join(" ");
     case "wait":
       return `wait ${step.ms} ms`;
+    case "reset":
+      return step.midByte ? "reset mid-byte" : "reset";
     case "publish":
       return `publish ${step.topic}`;
     case "expect-lcd":

@@ -130,6 +130,13 @@ async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean;
     case "wait":
       await sleep(step.ms);
       return { ok: true, message: `waited ${step.ms} ms` };
+    case "reset":
+      // The MCU restarts; the LCD keeps its power, its text and its 4-bit mode (maybe mid-byte), as on a real board
+      // where EN resets only the ESP32: the driver's init must bring the controller back from whatever state it is in.
+      // mid-byte: the reset came right after the first nibble of a byte reached the LCD
+      if (step.midByte) for (const lcd of parts("lcd1602-i2c")) (lcd as unknown as { leaveHalfAByte(atMs: number): void }).leaveHalfAByte(device.board.clock.now());
+      await device.restart();
+      return { ok: true, message: `reset the ESP32${step.midByte ? " between the two nibbles of an LCD byte" : ""} (the parts stayed powered)` };
     case "publish": {
       if (!world.mqttPublish) return { ok: false, message: "this scenario run has no MQTT broker (start it with the local cloud)" };
       await world.mqttPublish(step.topic, step.payload, step.retain);

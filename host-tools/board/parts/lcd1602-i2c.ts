@@ -23,7 +23,7 @@ export class Lcd1602I2C implements Part {
     this.controller = new HD44780(id, board.diagnostics, board.clock.now());
     this.expander = new PCF8574(id, address, (value, previous, atMs) => {
       if (previous & E && !(value & E)) this.controller.latch(value & RS ? 1 : 0, value & RW ? 1 : 0, value >> 4, atMs);
-    });
+    }, (message) => board.diagnostics.reportOnce(id, "warning", message));
     board.i2cBus(bus).attach(this.expander);
   }
 
@@ -34,6 +34,16 @@ export class Lcd1602I2C implements Part {
   /** What a person sees: the two lines of text. */
   get lines(): [string, string] {
     return this.controller.visibleLines();
+  }
+
+  /**
+   * What an ESP32 reset between the two nibbles of a byte leaves behind: the controller, still powered in 4-bit
+   * mode, holds the high nibble of an instruction (0x0, as of entry mode 0x06) and pairs the next nibble it gets with
+   * it. Only the full reset sequence (0x3, 0x3, 0x3, then 0x2: HD44780U datasheet, figure 24) brings it back in
+   * step from any such state.
+   */
+  leaveHalfAByte(atMs: number): void {
+    this.controller.latch(0, 0, 0x0, atMs);
   }
 
   snapshot() {

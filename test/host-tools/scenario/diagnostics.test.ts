@@ -37,6 +37,19 @@ describe.each(["node", "xs"] as const)("board diagnostics in scenarios (%s engin
     const { result } = await runScenarioFile(file, { engine, clock: new ClockWithoutDelays() });
     expect(result.results.map((step) => `${step.ok} ${step.message.split("\n")[0]}`)).toEqual([expect.stringMatching(/^true board: .*arrived [\d.]+ ms after/)]);
   }, 60_000);
+
+  it("a reset between two nibbles of an LCD byte leaves the parts powered, and the firmware's LCD init recovers", async () => {
+    const file = path.join(dir, `reset-${engine}.yaml`);
+    fs.writeFileSync(file, 'name: reset mid-byte\napp: board-check\nsteps:\n  - press: "7"\n  - expect: { lcd: "key 7" }\n  - reset: mid-byte\n  - press: "8"\n  - expect: { lcd: "key 8" }\n');
+    const { result } = await runScenarioFile(file, { engine });
+    expect(result.results.map((step) => `${step.ok} ${step.message.split("\n")[0]}`)).toEqual([
+      "true pressed 7",
+      'true LCD shows "key 7"',
+      "true reset the ESP32 between the two nibbles of an LCD byte (the parts stayed powered)",
+      "true pressed 8",
+      'true LCD shows "key 8"',
+    ]);
+  }, 60_000);
 });
 
 describe("allow_errors", () => {

@@ -55,6 +55,34 @@ describe("HD44780 + PCF8574 model against the datasheet facts", () => {
     expect(board.diagnostics.of("lcd", "warning")).toEqual([]);
   });
 
+  it("after an ESP32 reset with the LCD still powered in 4-bit mode, only the full 3-3-3-2 sequence brings it back in step", () => {
+    const reinit = (full: boolean, midByte: boolean) => {
+      const { part, clock, nibble, byte, text } = rawLcd();
+      text("before");
+      clock.delay(1);
+      if (midByte) part.leaveHalfAByte(clock.now()); // the reset came between the two nibbles of a byte
+      clock.delay(50); // the new firmware boots; the LCD stayed powered and in 4-bit mode
+      if (full) {
+        nibble(3);
+        clock.delay(4.5);
+        nibble(3);
+        clock.delay(0.2);
+        nibble(3);
+      }
+      nibble(2); // a driver that only switches to 4-bit, as if the LCD had just powered up in 8-bit mode
+      byte(0x28);
+      byte(0x0c);
+      byte(0x01);
+      clock.delay(2);
+      byte(0x06);
+      text("after");
+      return part.lines[0];
+    };
+    expect(reinit(true, false)).toBe("after           ");
+    expect(reinit(true, true)).toBe("after           ");
+    expect(reinit(false, false)).not.toBe("after           "); // the lone 0x2 pairs with the next nibble: every byte after is split wrongly
+  });
+
   it("drops nibbles sent before the power-on time and says to wait", () => {
     const { board } = rawLcd({ skipPowerOnWait: true });
     expect(board.diagnostics.of("lcd", "error")[0]?.message).toMatch(/before the controller is ready \(15 ms\)/);
@@ -143,11 +171,26 @@ describe("HD44780 + PCF8574 model against the datasheet facts", () => {
     expect(part.lines[0]).toBe("A               ");
   });
 
+  it("warns, once, when the PCF8574 is clocked beyond the 100 kHz it is specified to", () => {
+    const clock = new VirtualClock();
+    const board = new VirtualBoard({ clock });
+    wireBoard(board, { i2c: { sda: 21, scl: 22 }, parts: [{ type: "lcd1602-i2c", id: "lcd" }] });
+    clock.delay(50); // past the controller's power-on time
+    new board.io.I2C({ data: 21, clock: 22, hz: 100_000, address: 0x27 }).write(Uint8Array.of(BL));
+    expect(board.diagnostics.of("lcd")).toEqual([]);
+    const fast = new board.io.I2C({ data: 21, clock: 22, hz: 400_000, address: 0x27 });
+    fast.write(Uint8Array.of(BL));
+    fast.write(Uint8Array.of(BL));
+    expect(board.diagnostics.of("lcd", "warning").map((entry) => entry.message)).toEqual([
+      "the PCF8574 at 0x27 is clocked at 400 kHz; it is specified to 100 kHz (TI datasheet §7.6) — open the I2C bus with hz: 100000",
+    ]);
+  });
+
   it("follows the backlight bit (P3) on every expander write", () => {
     const { part, nibble } = rawLcd();
     expect(part.backlight).toBe(true);
     const lines = 0x00; // P3 low: backlight off, E low
-    part.expander.write(Uint8Array.of(lines), { at: () => 1000 });
+    part.expander.write(Uint8Array.of(lines), { at: () => 1000, hz: 100_000 });
     expect(part.backlight).toBe(false);
     nibble(0); // the helper writes with BL set again
     expect(part.backlight).toBe(true);
