@@ -69,7 +69,10 @@ export async function startMosquitto(binary: string, options: { persistence?: bo
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esplab-mosquitto-"));
   const config = path.join(dir, "mosquitto.conf");
-  const persistence = options.persistence ? `persistence true\npersistence_location ${dir}/\nautosave_interval 1\n` : "persistence false\n";
+  // As root, mosquitto switches to the user "mosquitto", which cannot write this root-owned directory, and then
+  // silently keeps no session: `user root` keeps persistence working.
+  const user = process.getuid?.() === 0 ? "user root\n" : "";
+  const persistence = options.persistence ? `persistence true\npersistence_location ${dir}/\nautosave_interval 1\n${user}` : "persistence false\n";
   fs.writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\n${persistence}max_inflight_messages 0\n`);
   const child: ChildProcess = spawn(binary, ["-c", config], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
