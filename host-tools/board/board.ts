@@ -46,6 +46,23 @@ export class VirtualBoard {
   readonly #shared = new Map<number, { owner: string; count: number }>();
   readonly #buses: I2CBus[] = [];
   readonly #analog = new Map<number, { part: string; volts: () => number }>();
+  /** Which part (and role) each wired pin serves, from the wiring description. */
+  readonly #wired = new Map<number, string>();
+
+  /** Records that the wiring connects `pin` to a part ("keypad row 1"). */
+  markWired(pin: number, who: string): void {
+    this.#wired.set(pin, who);
+  }
+
+  /**
+   * When the firmware opens a pin the wiring leaves unconnected, says so: a wrong pin number otherwise shows up only
+   * as a part that never reacts, or an input that reads a constant.
+   */
+  checkWired(pin: number, use: string): void {
+    if (this.#wired.size === 0 || this.#wired.has(pin)) return;
+    const wired = [...this.#wired].sort(([a], [b]) => a - b).map(([p, who]) => `GPIO${p} ${who}`).join(", ");
+    this.diagnostics.reportOnce("firmware", "warning", `the firmware uses GPIO${pin} as ${use}, but nothing is wired to it (wired: ${wired}) — check the pin number against the wiring`);
+  }
   readonly #pwmListeners = new Map<number, Set<(signal: PwmSignal | undefined) => void>>();
   readonly #pwmState = new Map<number, PwmSignal>();
   readonly #parts = new Map<string, Part>();

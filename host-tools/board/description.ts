@@ -99,8 +99,13 @@ export function wireBoard(board: VirtualBoard, description: BoardDescription): v
     );
   }
   for (const warning of report.warnings) board.diagnostics.report("wiring", "warning", warning);
+  if (description.i2c) {
+    board.markWired(description.i2c.sda, "I2C SDA");
+    board.markWired(description.i2c.scl, "I2C SCL");
+  }
   for (const spec of description.parts) {
     const kind = kinds.get(spec.type)!;
+    for (const role of kind.pins(spec, description)) board.markWired(role.pin, `${spec.id ?? spec.type} ${role.role}`);
     board.addPart(kind.create({ ...spec, id: spec.id ?? spec.type }, board, description));
   }
 }

@@ -89,6 +89,7 @@ export function createIO(board: VirtualBoard): IOClasses {
       }
       const pin = checkPin(options.pin, output ? "output" : pull === "up" ? "pull-up" : pull === "down" ? "pull-down" : "input", "Digital");
       board.claim(pin, this.label);
+      board.checkWired(pin, output ? "a digital output" : "a digital input");
       this.#pin = pin;
       this.#output = output;
       board.nets.setFirmware(pin, {
@@ -152,6 +153,7 @@ export function createIO(board: VirtualBoard): IOClasses {
         throw new WiringError("RESOLUTION", `${this.label}: the ESP32 ADC resolution is 9–12 bits, got ${resolution}`);
       }
       board.claim(pin, this.label);
+      board.checkWired(pin, "a PWM output");
       this.#pin = pin;
       this.resolution = resolution;
     }
@@ -185,6 +187,7 @@ export function createIO(board: VirtualBoard): IOClasses {
         );
       }
       board.claim(pin, this.label);
+      board.checkWired(pin, "a PWM output");
       this.#pin = pin;
       this.resolution = resolution;
       this.hz = options.hz;

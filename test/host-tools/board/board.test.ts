@@ -159,4 +159,17 @@ describe("board descriptions", () => {
     expect(board.diagnostics.of("wiring", "warning")[0]?.message).toMatch(/GPIO2 is a strapping pin/);
     expect(() => wireBoard(makeBoard().board, { parts: [{ type: "test-led", id: "x", pin: 6 }] })).toThrow(/1 problem\(s\):\n  - x anode: GPIO6/);
   });
+
+  it("warns when the firmware uses a pin the wiring leaves unconnected, and names the pins that are wired", () => {
+    const { board } = makeBoard();
+    wireBoard(board, { parts: [{ type: "test-led", id: "led", pin: 2 }] });
+    new board.io.Digital({ pin: 2, mode: board.io.Digital.Output });
+    expect(board.diagnostics.of("firmware", "warning")).toEqual([]);
+    new board.io.Digital({ pin: 4, mode: board.io.Digital.InputPullUp });
+    new board.io.PWM({ pin: 18, hz: 50 });
+    expect(board.diagnostics.of("firmware", "warning").map((entry) => entry.message)).toEqual([
+      "the firmware uses GPIO4 as a digital input, but nothing is wired to it (wired: GPIO2 led anode) — check the pin number against the wiring",
+      "the firmware uses GPIO18 as a PWM output, but nothing is wired to it (wired: GPIO2 led anode) — check the pin number against the wiring",
+    ]);
+  });
 });
