@@ -9,6 +9,7 @@ export interface IrDistanceOptions {
 }
 
 export interface DistanceReading {
+  /** NaN when no sample converted (an ADC2 pin while Wi-Fi runs: wire Vo to ADC1, GPIO32–39). */
   volts: number;
   /** Centimetres, or undefined outside the sensor's 10–80 cm range (closer than 10 cm the curve folds back). */
   cm: number | undefined;
@@ -41,7 +42,11 @@ export class IrDistance {
   read(): DistanceReading {
     const max = 2 ** this.#adc.resolution - 1;
     const codes: number[] = [];
-    for (let i = 0; i < this.#samples; i++) codes.push(this.#adc.read());
+    for (let i = 0; i < this.#samples; i++) {
+      const code = this.#adc.read();
+      if (code !== undefined) codes.push(code);
+    }
+    if (codes.length === 0) return { volts: Number.NaN, cm: undefined };
     codes.sort((a, b) => a - b);
     const code = codes[codes.length >> 1]!;
     const volts = ADC_ZERO_VOLTS + (code / max) * (ADC_FULL_VOLTS - ADC_ZERO_VOLTS);

@@ -37,8 +37,11 @@ export interface AnalogOptions {
 }
 
 export interface AnalogInstance {
-  /** 0 … 2^resolution − 1 */
-  read(): number;
+  /**
+   * 0 … 2^resolution − 1; undefined when the ADC could not convert — Moddable's Analog returns nothing when ESP-IDF's
+   * read fails, as it does on an ADC2 pin while Wi-Fi runs.
+   */
+  read(): number | undefined;
   readonly resolution: number;
   close(): void;
 }

@@ -1,6 +1,7 @@
 import type { Clock } from "../../firmware/ports/clock.ts";
 import type { IOClasses } from "../../firmware/ports/io.ts";
 import { Diagnostics } from "./diagnostics.ts";
+import { ADC2_PINS } from "./esp32-pins.ts";
 import { I2CBus, I2CNackError } from "./i2c-bus.ts";
 import { createIO } from "./io.ts";
 import { Nets } from "./nets.ts";
@@ -145,7 +146,27 @@ export class VirtualBoard {
     if (shared && --shared.count === 0) this.#shared.delete(pin);
   }
 
-  readAdc(pin: number, resolution: number): number {
+  #wifiOn = false;
+
+  /** The firmware started using the network: from now on the Wi-Fi driver holds ADC2. */
+  wifiStarted(): void {
+    this.#wifiOn = true;
+  }
+
+  /**
+   * One conversion. On an ADC2 pin while Wi-Fi runs there is none: ESP-IDF's adc_oneshot_read fails (the Wi-Fi
+   * driver owns ADC2: ESP-IDF "ADC Oneshot Mode Driver", hardware limitations) and Moddable's Analog.read() then
+   * logs "analog onshot_read failed" and returns nothing (modules/io/analog/esp32/_analog.c, xs_analog_read_).
+   */
+  readAdc(pin: number, resolution: number): number | undefined {
+    if (this.#wifiOn && (ADC2_PINS as readonly number[]).includes(pin)) {
+      this.diagnostics.reportOnce(
+        "firmware",
+        "error",
+        `GPIO${pin} is on ADC2, which the Wi-Fi driver holds while Wi-Fi runs: every read fails (Moddable's Analog.read() returns undefined and logs "analog onshot_read failed") — wire the sensor to an ADC1 pin (GPIO32–39)`,
+      );
+      return undefined;
+    }
     const source = this.#analog.get(pin);
     const max = 2 ** resolution - 1;
     let volts: number;

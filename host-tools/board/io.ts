@@ -158,7 +158,7 @@ export function createIO(board: VirtualBoard): IOClasses {
       this.resolution = resolution;
     }
 
-    read(): number {
+    read(): number | undefined {
       this.checkOpen();
       return board.readAdc(this.#pin, this.resolution);
     }

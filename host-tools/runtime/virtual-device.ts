@@ -67,7 +67,7 @@ export class VirtualDevice {
     this.platform = {
       io: this.board.io,
       clock,
-      transport: options.transport ?? new NodeTransport(),
+      transport: wifiOf(this.board, options.transport ?? new NodeTransport()),
       storage: options.storage ?? new MemoryStorage(),
       log: this.serial.write,
     };
@@ -141,4 +141,18 @@ export class VirtualDevice {
   get meters() {
     return this.#xs?.lastMeters;
   }
+}
+
+/**
+ * The laptop's network as the ESP32's Wi-Fi: the first connection starts the Wi-Fi driver, which from then on holds
+ * ADC2 (see VirtualBoard.readAdc). On the Moddable engine the firmware uses Moddable's own sockets, so this is not
+ * seen there.
+ */
+function wifiOf(board: VirtualBoard, transport: Transport): Transport {
+  return {
+    connect(target, handlers) {
+      board.wifiStarted();
+      return transport.connect(target, handlers);
+    },
+  };
 }

@@ -3,6 +3,7 @@ import { VirtualBoard, checkDescription, wireBoard } from "../../../../host-tool
 import { sharpVolts, type IrGp2y0a21 } from "../../../../host-tools/board/parts/ir-gp2y0a21.ts";
 import type { IrObstacle } from "../../../../host-tools/board/parts/ir-obstacle.ts";
 import { VirtualClock } from "../../../../host-tools/platform/virtual-clock.ts";
+import { IrDistance } from "../../../../firmware/drivers/ir-distance.ts";
 
 describe("FC-51 obstacle module model", () => {
   function setup(extra: Record<string, unknown> = {}) {
@@ -119,7 +120,7 @@ describe("Sharp GP2Y0A21YK0F model", () => {
     part.setDistanceCm(30);
     await clock.advance(40);
     const adc = new board.io.Analog({ pin: 35 });
-    const codes = Array.from({ length: 400 }, () => adc.read());
+    const codes = Array.from({ length: 400 }, () => adc.read()!);
     const mean = codes.reduce((a, b) => a + b, 0) / codes.length;
     const sd = Math.sqrt(codes.reduce((a, b) => a + (b - mean) ** 2, 0) / codes.length);
     const ideal = ((part.volts - 0.075) / (3.15 - 0.075)) * 4095;
@@ -144,5 +145,24 @@ describe("Sharp GP2Y0A21YK0F model", () => {
     expect(await run(9)).toEqual(first);
     expect(new Set(first).size).toBeGreaterThan(1);
     for (const v of first) expect(Math.abs(v - sharpVolts(25))).toBeLessThan(0.05);
+  });
+});
+
+describe("the Sharp sensor on ADC2 while Wi-Fi runs", () => {
+  it("reads fail as on the ESP32 (Moddable's Analog.read() returns undefined), the board says why, and the driver reports no distance", async () => {
+    const clock = new VirtualClock();
+    const board = new VirtualBoard({ clock });
+    wireBoard(board, { parts: [{ type: "ir-gp2y0a21", id: "distance", pin: 25 }] });
+    board.part<IrGp2y0a21>("distance").setDistanceCm(30);
+    await clock.advance(40);
+    const sensor = new IrDistance({ io: board.io.Analog, pin: 25 });
+    expect(sensor.read().cm).toBeCloseTo(30, -1); // Wi-Fi off: ADC2 converts
+    board.wifiStarted();
+    const reading = sensor.read();
+    expect(reading.cm).toBeUndefined();
+    expect(reading.volts).toBeNaN();
+    expect(board.diagnostics.of("firmware", "error").map((entry) => entry.message)).toEqual([
+      'GPIO25 is on ADC2, which the Wi-Fi driver holds while Wi-Fi runs: every read fails (Moddable\'s Analog.read() returns undefined and logs "analog onshot_read failed") — wire the sensor to an ADC1 pin (GPIO32–39)',
+    ]);
   });
 });
