@@ -14,7 +14,9 @@ export function readingToAngleFunction(emulator: () => FirebaseEmulator) {
       const reading = emulator().database.store(namespace).get(["readings", device, id]) as { cm?: number | null; obstacle?: boolean; seq?: JsonValue } | null;
       if (!reading) continue;
       const angle = angleForReading(reading);
-      emulator().database.adminSet(namespace, `/devices/${device}`, { angle, seq: reading.seq ?? null, at: { ".sv": "timestamp" } });
+      emulator()
+        .database.adminSet(namespace, `/devices/${device}`, { angle, seq: reading.seq ?? null, at: { ".sv": "timestamp" } })
+        .catch((error: Error) => console.warn(`cloud function: /devices/${device} not written: ${error.message}`));
     }
   };
 }

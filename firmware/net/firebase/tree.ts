@@ -25,6 +25,12 @@ function child(object: JsonObject, key: string): JsonValue {
   return hasOwn(object, key) ? (object[key] ?? null) : null;
 }
 
+/** Sets an own property; "__proto__" is a key like any other in Firebase, and plain assignment would change the prototype. */
+export function setOwn(object: JsonObject, key: string, value: JsonValue): void {
+  if (key === "__proto__") Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+  else object[key] = value;
+}
+
 function isEmpty(object: JsonObject): boolean {
   for (const _ in object) return false;
   return true;
@@ -54,14 +60,14 @@ export function normalize(value: JsonValue | undefined): JsonValue {
       const key = top.keys[top.next++]!;
       const item = (top.source as Record<string, JsonValue | undefined>)[key];
       if (isContainer(item)) stack.push(frame(item, key));
-      else if (item !== undefined && item !== null) top.out[key] = item;
+      else if (item !== undefined && item !== null) setOwn(top.out, key, item);
       continue;
     }
     stack.pop();
     const done = isEmpty(top.out) ? null : top.out;
     const parent = stack[stack.length - 1];
     if (!parent) return done;
-    if (done !== null) parent.out[top.key] = done;
+    if (done !== null) setOwn(parent.out, top.key, done);
   }
 }
 
@@ -107,7 +113,7 @@ export function setAt(root: JsonValue, segments: string[], value: JsonValue): Js
   for (let i = segments.length - 1; i >= 0; i--) {
     const copy: JsonObject = { ...bases[i]! };
     if (result === null) delete copy[segments[i]!];
-    else copy[segments[i]!] = result;
+    else setOwn(copy, segments[i]!, result);
     result = isEmpty(copy) ? null : copy;
   }
   return result;

@@ -1,14 +1,16 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
 import http from "node:http";
 import { childrenOf, type JsonValue } from "../../../firmware/net/firebase/ordering.ts";
 import { Query } from "../../../firmware/net/firebase/query.ts";
 import { checkValue, pathSegments } from "../../../firmware/net/firebase/values.ts";
-import { getAt } from "../../../firmware/net/firebase/tree.ts";
+import { getAt, normalize } from "../../../firmware/net/firebase/tree.ts";
 import { pushIdGenerator } from "./push-id.ts";
 import type { Requester } from "./rules.ts";
 import { Rules, RulesError } from "./rules.ts";
 import { corsHeaders } from "./cors.ts";
-import { NamespaceStore, namespaceFileName } from "./store.ts";
+import { NamespaceStore, namespaceFileName, namespaceOfFile, writesOf, type CompactionOptions } from "./store.ts";
+import { readerAfter } from "./tree-view.ts";
 import type { TokenAuthority } from "./tokens.ts";
 
 export interface DatabaseServerOptions {
@@ -23,6 +25,7 @@ export interface DatabaseServerOptions {
   onWrite?: (namespace: string, paths: string[][]) => void;
   /** Browser origins allowed besides this computer's own pages (see cors.ts); ["*"] for any. */
   corsOrigins?: string[];
+  compaction?: CompactionOptions;
 }
 
 class HttpFailure extends Error {
@@ -40,6 +43,7 @@ interface Listener {
   requester: Requester;
   send(event: string, data: unknown): void;
   close(): void;
+  closed: boolean;
   expiresAt: number | undefined;
 }
 
@@ -68,34 +72,50 @@ export class DatabaseServer {
     });
     this.#keepAlive = setInterval(() => this.#tick(), Math.min(options.keepAliveMs ?? 30_000, 1000));
     this.#keepAliveEvery = options.keepAliveMs ?? 30_000;
+    // Every namespace on disk is loaded before the server listens, so no request waits behind a load.
+    if (options.dataDir && fs.existsSync(options.dataDir)) {
+      for (const file of fs.readdirSync(options.dataDir).sort()) {
+        const namespace = namespaceOfFile(file);
+        if (namespace !== undefined) this.store(namespace);
+      }
+    }
   }
 
   readonly #keepAliveEvery: number;
   #sinceKeepAlive = 0;
 
+  /** The namespaces in memory: those on disk from the start, and those used since. */
+  get namespaces(): string[] {
+    return [...this.#stores.keys()];
+  }
+
   store(namespace: string): NamespaceStore {
     let store = this.#stores.get(namespace);
     if (!store) {
-      store = new NamespaceStore(namespace, this.#options.dataDir);
+      store = new NamespaceStore(namespace, this.#options.dataDir, this.#options.compaction);
       for (const warning of store.warnings) console.warn(`firebase emulator: ${warning}`);
       this.#stores.set(namespace, store);
     }
     return store;
   }
 
-  /** Writes as the administrator, as the REST API would (used by cloud functions). */
-  adminSet(namespace: string, path: string, value: JsonValue): void {
+  /** Writes as the administrator, as the REST API would (used by cloud functions); resolves once durable. */
+  async adminSet(namespace: string, path: string, value: JsonValue): Promise<void> {
     const at = pathSegments(path);
-    this.store(namespace).commit({ set: at, value: resolveServerValues(value, at, this.store(namespace).root, this.#options.now()) });
-    this.#notify(namespace, at);
+    const store = this.store(namespace);
+    const durable = store.commit({ set: at, value: normalize(resolveServerValues(value, at, store.root, this.#options.now())) });
+    const events = this.#notify(namespace, at);
+    await durable;
+    for (const send of events) send();
   }
 
-  close(): void {
+  /** Stops serving; resolves once every write taken is durable and the files are closed. */
+  async close(): Promise<void> {
     clearInterval(this.#keepAlive);
     for (const listeners of this.#listeners.values()) for (const listener of listeners) listener.close();
-    for (const store of this.#stores.values()) store.close();
     this.server.closeAllConnections();
     this.server.close();
+    await Promise.all([...this.#stores.values()].map((store) => store.close()));
   }
 
   #tick(): void {
@@ -179,13 +199,13 @@ export class DatabaseServer {
     };
     if (method !== "PATCH") check(value, path);
     if (method === "PUT") {
-      const resolved = resolveServerValues(value, path, store.root, now);
+      const resolved = normalize(resolveServerValues(value, path, store.root, now));
       return this.#write(request, response, namespace, store, requester, { set: path, value: resolved }, STORED, print);
     }
     if (method === "POST") {
       const key = this.#pushId();
       const at = [...path, key];
-      await this.#write(request, response, namespace, store, requester, { set: at, value: resolveServerValues(value, at, store.root, now) }, { name: key }, print);
+      await this.#write(request, response, namespace, store, requester, { set: at, value: normalize(resolveServerValues(value, at, store.root, now)) }, { name: key }, print);
       return;
     }
     if (method === "PATCH") {
@@ -199,7 +219,7 @@ export class DatabaseServer {
           throw new HttpFailure(400, `Invalid data; ${(error as Error).message}`);
         }
         check(child, [...path, ...segments]);
-        values.push([segments, resolveServerValues(child, [...path, ...segments], store.root, now)]);
+        values.push([segments, normalize(resolveServerValues(child, [...path, ...segments], store.root, now))]);
       }
       return this.#write(request, response, namespace, store, requester, { update: path, values }, value, print);
     }
@@ -227,7 +247,7 @@ export class DatabaseServer {
     } catch (error) {
       throw new HttpFailure(400, error instanceof RulesError ? `Invalid rules: ${error.message}` : "Invalid rules: not JSON");
     }
-    store.commit({ rules: source });
+    await store.commit({ rules: source });
     this.#json(response, 200, { status: "ok" });
   }
 
@@ -294,8 +314,9 @@ export class DatabaseServer {
     print: string | null,
   ): Promise<void> {
     const now = this.#options.now();
-    const paths = "set" in record ? [record.set] : record.values.map(([at]) => [...record.update, ...at]);
-    const after = store.preview(record);
+    const writes = writesOf(record);
+    const paths = writes.map(([at]) => at);
+    const after = readerAfter(store.root, writes);
     for (const at of paths) {
       if (!store.rules.canWrite(at, store.root, after, requester, now)) throw new HttpFailure(401, "Permission denied");
       const failed = store.rules.failedValidation(at, store.root, after, requester, now);
@@ -311,17 +332,25 @@ export class DatabaseServer {
         return;
       }
     }
-    store.commit(record);
-    if ("update" in record) this.#notifyUpdate(namespace, record.update, record.values.map(([segments]) => segments));
-    else for (const at of paths) this.#notify(namespace, at);
-    this.#options.onWrite?.(namespace, paths);
+    const durable = store.commit(record);
+    // What listeners and the caller are told is taken now, as of this write; it is sent once the write is durable.
+    const events = "update" in record ? this.#notifyUpdate(namespace, record.update, record.values.map(([segments]) => segments)) : this.#notify(namespace, record.set);
     const stored = "set" in record ? store.get(record.set) : null;
-    return this.#answer(request, response, 200, answer === STORED ? toWire(stored) : answer, stored, print);
+    const body = answer === STORED ? toWire(stored) : answer;
+    const etag = request.headers["x-firebase-etag"] === "true" ? etagOf(stored) : undefined;
+    try {
+      await durable;
+    } catch (error) {
+      throw new HttpFailure(500, (error as Error).message);
+    }
+    for (const send of events) send();
+    this.#options.onWrite?.(namespace, paths);
+    return this.#answer(request, response, 200, body, stored, print, etag);
   }
 
-  #answer(request: http.IncomingMessage, response: http.ServerResponse, status: number, body: unknown, stored: JsonValue, print: string | null): void {
+  #answer(request: http.IncomingMessage, response: http.ServerResponse, status: number, body: unknown, stored: JsonValue, print: string | null, etag?: string): void {
     const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
-    if (request.headers["x-firebase-etag"] === "true") headers.ETag = etagOf(stored);
+    if (request.headers["x-firebase-etag"] === "true") headers.ETag = etag ?? etagOf(stored);
     if (print === "silent") {
       response.writeHead(204, headers);
       response.end();
@@ -342,18 +371,26 @@ export class DatabaseServer {
       path,
       requester,
       expiresAt: claims ? claims.exp * 1000 : undefined,
-      send: (event, data) => response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`),
+      closed: false,
+      send: (event, data) => {
+        if (!listener.closed) response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      },
       close: () => {
+        listener.closed = true;
         listeners!.delete(listener);
         response.end();
       },
     };
     listeners.add(listener);
-    request.on("close", () => listeners!.delete(listener));
+    request.on("close", () => {
+      listener.closed = true;
+      listeners!.delete(listener);
+    });
     listener.send("put", { path: "/", data: toWire(store.get(path)) });
   }
 
-  #notify(namespace: string, written: string[], only: (listenerPath: string[]) => boolean = () => true): void {
+  /** The stream events a write at `written` causes, as closures to run once the write is durable. */
+  #notify(namespace: string, written: string[], only: (listenerPath: string[]) => boolean = () => true, events: (() => void)[] = []): (() => void)[] {
     const store = this.store(namespace);
     for (const listener of this.#listeners.get(namespace) ?? []) {
       const { path } = listener;
@@ -362,42 +399,51 @@ export class DatabaseServer {
       const above = written.length < path.length && written.every((key, i) => path[i] === key);
       if (!below && !above) continue;
       if (!store.rules.canRead(path, store.root, listener.requester, this.#options.now())) {
-        listener.send("cancel", "Permission denied");
-        listener.close();
+        events.push(() => cancel(listener));
         continue;
       }
-      if (below) listener.send("put", { path: `/${written.slice(path.length).join("/")}`, data: toWire(store.get(written)) });
-      else listener.send("put", { path: "/", data: toWire(store.get(path)) });
+      const data = below ? { path: `/${written.slice(path.length).join("/")}`, data: toWire(store.get(written)) } : { path: "/", data: toWire(store.get(path)) };
+      events.push(() => listener.send("put", data));
     }
+    return events;
   }
 
   /**
    * A PATCH as Firebase streams it: listeners at or above the patched location get one `patch` event whose data holds
    * every updated child (keys may be paths); listeners inside an updated child get a `put` of what changed there.
    */
-  #notifyUpdate(namespace: string, base: string[], children: string[][]): void {
+  #notifyUpdate(namespace: string, base: string[], children: string[][]): (() => void)[] {
     const store = this.store(namespace);
+    const events: (() => void)[] = [];
     for (const listener of this.#listeners.get(namespace) ?? []) {
       const { path } = listener;
       const atOrAbove = path.length <= base.length && path.every((key, i) => base[i] === key);
       if (!atOrAbove) continue;
       if (!store.rules.canRead(path, store.root, listener.requester, this.#options.now())) {
-        listener.send("cancel", "Permission denied");
-        listener.close();
+        events.push(() => cancel(listener));
         continue;
       }
       const data: Record<string, unknown> = {};
       for (const child of children) data[child.join("/")] = toWire(store.get([...base, ...child]));
-      listener.send("patch", { path: `/${base.slice(path.length).join("/")}`, data });
+      const patch = { path: `/${base.slice(path.length).join("/")}`, data };
+      events.push(() => listener.send("patch", patch));
     }
     const insideBase = (path: string[]) => path.length > base.length && base.every((key, i) => path[i] === key);
-    for (const child of children) this.#notify(namespace, [...base, ...child], insideBase);
+    for (const child of children) this.#notify(namespace, [...base, ...child], insideBase, events);
+    return events;
   }
 
   #json(response: http.ServerResponse, status: number, body: unknown): void {
     response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
     response.end(JSON.stringify(body));
   }
+}
+
+/** A stream its rules now deny is told so and closed (once per listener, however many writes denied it). */
+function cancel(listener: Listener): void {
+  if (listener.closed) return;
+  listener.send("cancel", "Permission denied");
+  listener.close();
 }
 
 async function readBody(request: http.IncomingMessage): Promise<string> {

@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { AuthServer } from "./auth-server.ts";
 import { DatabaseServer } from "./database-server.ts";
+import type { CompactionOptions } from "./store.ts";
 import { TokenAuthority } from "./tokens.ts";
 
 export interface FirebaseEmulatorOptions {
@@ -23,6 +24,8 @@ export interface FirebaseEmulatorOptions {
   onWrite?: (namespace: string, paths: string[][]) => void;
   /** Browser origins allowed besides this computer's own pages (http://localhost:…, http://127.0.0.1:…); ["*"] for any. */
   corsOrigins?: string[];
+  /** When the log is folded into a snapshot; pauseAt is for crash tests only (store.ts CompactionOptions). */
+  compaction?: CompactionOptions;
 }
 
 export interface FirebaseEmulator {
@@ -42,9 +45,9 @@ export async function startFirebaseEmulator(options: FirebaseEmulatorOptions = {
   const host = options.host ?? "127.0.0.1";
   const now = options.now ?? Date.now;
   const tokens = new TokenAuthority(options.projectId ?? "demo-esplab");
-  const database = new DatabaseServer({ dataDir: options.dataDir, tokens, now, enforceIndexes: options.enforceIndexes, keepAliveMs: options.keepAliveMs, onWrite: options.onWrite, corsOrigins: options.corsOrigins });
+  const database = new DatabaseServer({ dataDir: options.dataDir, tokens, now, enforceIndexes: options.enforceIndexes, keepAliveMs: options.keepAliveMs, onWrite: options.onWrite, corsOrigins: options.corsOrigins, compaction: options.compaction });
   const auth = new AuthServer({ tokens, now, idTokenLifetimeSec: options.idTokenLifetimeSec ?? 3600, dataDir: options.dataDir, corsOrigins: options.corsOrigins });
-  if (options.rules) database.store("default").commit({ rules: options.rules });
+  if (options.rules) await database.store("default").commit({ rules: options.rules });
   const listen = (server: Server, port: number) =>
     new Promise<number>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) =>
@@ -57,7 +60,7 @@ export async function startFirebaseEmulator(options: FirebaseEmulatorOptions = {
   try {
     authPort = await listen(auth.server, options.authPort ?? 9099);
   } catch (error) {
-    database.close();
+    await database.close();
     throw error;
   }
   return {
@@ -66,8 +69,8 @@ export async function startFirebaseEmulator(options: FirebaseEmulatorOptions = {
     database,
     auth,
     async close() {
-      database.close();
       auth.close();
+      await database.close();
       await Promise.all([database.server, auth.server].map((server) => new Promise((resolve) => (server.listening ? server.once("close", resolve) : resolve(undefined)))));
     },
   };

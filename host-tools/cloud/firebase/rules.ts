@@ -1,5 +1,5 @@
-import { getAt } from "../../../firmware/net/firebase/tree.ts";
 import type { JsonValue } from "../../../firmware/net/firebase/ordering.ts";
+import { readerOf, type TreeReader } from "./tree-view.ts";
 import { evaluateRule, parseRule, RuleSyntaxError, type RuleSnapshot } from "./rules-expression.ts";
 
 /** Who is asking: the verified ID token's claims, or the administrator ("owner"), or nobody. */
@@ -30,33 +30,35 @@ export class Rules {
 
   canRead(path: string[], root: JsonValue, requester: Requester, now: number): boolean {
     if (requester.admin) return true;
-    return this.#walk(path, (node, variables, depth) => this.#check(node[".read"], { root, data: root, path: path.slice(0, depth), variables, requester, now }));
+    const tree = readerOf(root);
+    return this.#walk(path, (node, variables, depth) => this.#check(node[".read"], { root: tree, data: tree, path: path.slice(0, depth), variables, requester, now }));
   }
 
-  canWrite(path: string[], before: JsonValue, after: JsonValue, requester: Requester, now: number): boolean {
+  /** `after` is the tree as the write would leave it (tree-view.ts readerAfter). */
+  canWrite(path: string[], before: JsonValue, after: TreeReader, requester: Requester, now: number): boolean {
     if (requester.admin) return true;
+    const tree = readerOf(before);
     return this.#walk(path, (node, variables, depth) =>
-      this.#check(node[".write"], { root: before, data: before, newData: after, path: path.slice(0, depth), variables, requester, now }),
+      this.#check(node[".write"], { root: tree, data: tree, newData: after, path: path.slice(0, depth), variables, requester, now }),
     );
   }
 
   /** The .validate rules at and below `path` for the new data; returns the first failing location, if any. */
-  failedValidation(path: string[], before: JsonValue, after: JsonValue, requester: Requester, now: number): string | undefined {
+  failedValidation(path: string[], before: JsonValue, after: TreeReader, requester: Requester, now: number): string | undefined {
     if (requester.admin) return undefined;
+    const tree = readerOf(before);
     let failed: string | undefined;
     const visit = (node: RuleNode | undefined, at: string[], variables: Record<string, string>) => {
       if (!node || failed) return;
-      if (at.length >= path.length || getAt(after, at) !== null) {
-        const rule = node[".validate"];
-        if (at.length >= path.length && rule !== undefined && getAt(after, at) !== null) {
-          if (!this.#check(rule, { root: before, data: before, newData: after, path: at, variables, requester, now })) failed = `/${at.join("/")}`;
-        }
+      const rule = node[".validate"];
+      if (at.length >= path.length && rule !== undefined && after.exists(at)) {
+        if (!this.#check(rule, { root: tree, data: tree, newData: after, path: at, variables, requester, now })) failed = `/${at.join("/")}`;
       }
       if (at.length < path.length) {
         const key = path[at.length]!;
         for (const [name, child] of this.#children(node, key)) visit(child, [...at, key], name.startsWith("$") ? { ...variables, [name]: key } : variables);
       } else {
-        const value = getAt(after, at);
+        const value = after.get(at);
         if (value && typeof value === "object") {
           for (const key of Object.keys(value)) {
             for (const [name, child] of this.#children(node, key)) visit(child, [...at, key], name.startsWith("$") ? { ...variables, [name]: key } : variables);
@@ -105,7 +107,7 @@ export class Rules {
 
   #check(
     rule: unknown,
-    context: { root: JsonValue; data: JsonValue; newData?: JsonValue; path: string[]; variables: Record<string, string>; requester: Requester; now: number },
+    context: { root: TreeReader; data: TreeReader; newData?: TreeReader; path: string[]; variables: Record<string, string>; requester: Requester; now: number },
   ): boolean {
     if (rule === undefined) return false;
     if (typeof rule === "boolean") return rule;
@@ -147,14 +149,14 @@ export class Rules {
   }
 }
 
-function snapshot(root: JsonValue, path: string[]): RuleSnapshot {
+function snapshot(root: TreeReader, path: string[]): RuleSnapshot {
   return {
     val: () => {
-      const value = getAt(root, path);
+      const value = root.get(path);
       return value !== null && typeof value === "object" ? JSON.parse(JSON.stringify(value)) : value;
     },
     child: (child: string) => snapshot(root, [...path, ...child.split("/").filter(Boolean)]),
     parent: () => snapshot(root, path.slice(0, -1)),
-    exists: () => getAt(root, path) !== null,
+    exists: () => root.exists(path),
   };
 }

@@ -1,68 +1,110 @@
 import fs from "node:fs";
 import path from "node:path";
-import { getAt, normalize, setAt } from "../../../firmware/net/firebase/tree.ts";
+import { getAt, normalize } from "../../../firmware/net/firebase/tree.ts";
 import type { JsonValue } from "../../../firmware/net/firebase/ordering.ts";
+import { syncDir, writeFileAtomically } from "./atomic-file.ts";
+import { GroupCommitLog } from "./group-commit.ts";
+import { writeInPlace } from "./live-tree.ts";
 import { Rules } from "./rules.ts";
+import type { Writes } from "./tree-view.ts";
 
-/** A write as it goes to the log: the value at one path, or several paths at once (a multi-path update). */
+/**
+ * A write as it goes to the log: the value at one path, or several paths at once (a multi-path update). Values are
+ * normalized (tree.ts normalize) and server values already resolved, so replaying a record gives the same tree.
+ */
 export type LogRecord = { set: string[]; value: JsonValue } | { update: string[]; values: [string[], JsonValue][] } | { rules: object };
 
 /** Until rules are set, everything is open, as on Firebase's own emulator. */
 export const OPEN_RULES = { rules: { ".read": true, ".write": true } };
 
-const COMPACT_AFTER = 2000;
+/**
+ * The steps of a compaction, in order. After "log-switched" new writes go to `<ns>.log.next` and the tree as it was
+ * is about to be written; "snapshot-written": `<ns>.snapshot.json.tmp` is on disk; "snapshot-renamed": it replaced
+ * the snapshot; "old-log-removed": `<ns>.log` is gone; "log-renamed": `<ns>.log.next` is `<ns>.log` again.
+ */
+export const COMPACTION_STEPS = ["log-switched", "snapshot-written", "snapshot-renamed", "old-log-removed", "log-renamed"] as const;
+export type CompactionStep = (typeof COMPACTION_STEPS)[number];
+
+export interface CompactionOptions {
+  /** Compact once the log holds this many bytes; by default 8 MiB or the snapshot's size, whichever is larger. */
+  afterBytes?: number;
+  /** For crash tests only: stop compaction for good at this step (writes carry on), after calling onPause. */
+  pauseAt?: CompactionStep;
+  onPause?: (namespace: string, step: CompactionStep) => void;
+}
+
+const MIN_LOG_BYTES = 8 * 1024 * 1024;
+
+/** The written locations of a set or update record, with their values. */
+export function writesOf(record: { set: string[]; value: JsonValue } | { update: string[]; values: [string[], JsonValue][] }): Writes {
+  return "set" in record ? [[record.set, record.value]] : record.values.map(([at, value]) => [[...record.update, ...at], value]);
+}
 
 /**
- * One database namespace: the tree, its rules, and — with a data directory — durability. Every acknowledged write
- * is appended to a log and fsync'ed before the caller answers; start-up replays snapshot + log (a torn last record,
- * from a crash mid-append, is dropped with a warning); the log is folded into the snapshot now and then, atomically.
+ * One database namespace: the tree, its rules, and — with a data directory — durability. A write changes the tree
+ * in place (its cost is the written value and its path, not the tree) and is appended to the log; the promise
+ * commit() returns resolves once the record is fsync'ed, together with whatever else arrived meanwhile (group
+ * commit). When the log outgrows the snapshot, the tree is written out as the new snapshot while writes carry on
+ * into a second log; every step leaves files that load to every acknowledged write (see COMPACTION_STEPS).
+ * Start-up reads snapshot + log(s); a torn last record, from a crash mid-append, is cut off with a warning.
  */
 export class NamespaceStore {
   root: JsonValue = null;
   rules: Rules = new Rules(OPEN_RULES);
-  readonly #snapshotFile: string | undefined;
-  readonly #logFile: string | undefined;
-  #logFd: number | undefined;
-  #logRecords = 0;
   readonly warnings: string[] = [];
+  readonly #dir: string | undefined;
+  readonly #files: { snapshot: string; temp: string; log: string; next: string } | undefined;
+  readonly #compaction: CompactionOptions;
+  #log: GroupCommitLog | undefined;
+  #snapshotBytes = 0;
+  #compacting: Promise<void> | undefined;
+  #compactionFailed = false;
+  #failed: Error | undefined;
 
-  constructor(readonly name: string, dataDir?: string) {
+  constructor(readonly name: string, dataDir?: string, compaction: CompactionOptions = {}) {
+    this.#compaction = compaction;
     if (!dataDir) return;
     fs.mkdirSync(dataDir, { recursive: true });
+    this.#dir = dataDir;
     const file = namespaceFileName(name);
-    this.#snapshotFile = path.join(dataDir, `${file}.snapshot.json`);
-    this.#logFile = path.join(dataDir, `${file}.log`);
+    const base = path.join(dataDir, file);
+    this.#files = { snapshot: `${base}.snapshot.json`, temp: `${base}.snapshot.json.tmp`, log: `${base}.log`, next: `${base}.log.next` };
     this.#adoptOldFiles(dataDir, file);
     this.#load();
-    this.#logFd = fs.openSync(this.#logFile, "a");
+    this.#log = new GroupCommitLog(fs.openSync(this.#files.log, "a"), () => this.#maybeCompact());
   }
 
   get(at: string[]): JsonValue {
     return getAt(this.root, at);
   }
 
-  /** Applies and, with a data directory, makes durable. Returns the new root. */
-  commit(record: LogRecord): void {
+  /** Applies the record now (later reads see it) and resolves once it is durable; only then may it be acknowledged. */
+  commit(record: LogRecord): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
     this.#apply(record);
-    if (this.#logFd === undefined) return;
-    fs.writeSync(this.#logFd, `${JSON.stringify(record)}\n`);
-    fs.fsyncSync(this.#logFd);
-    if (++this.#logRecords >= COMPACT_AFTER) this.#compact();
+    if (!this.#log) return Promise.resolve();
+    return this.#log.append(`${JSON.stringify(record)}\n`).catch((error: Error) => {
+      this.#failed ??= new Error(`${this.name}: a write could not be saved to ${this.#files!.log} (${error.message}); this namespace takes no more writes — fix the disk (space, permissions) and restart the emulator`);
+      throw this.#failed;
+    });
   }
 
-  /** What the tree would be after a record, without applying it (for rules' newData). */
-  preview(record: LogRecord): JsonValue {
-    return apply(this.root, record);
-  }
-
-  close(): void {
-    if (this.#logFd !== undefined) fs.closeSync(this.#logFd);
-    this.#logFd = undefined;
+  /** Waits for pending writes and a running compaction, then closes the log. */
+  async close(): Promise<void> {
+    if (!this.#log) return;
+    const log = this.#log;
+    this.#log = undefined;
+    await log.drained();
+    await this.#compacting;
+    log.close();
   }
 
   #apply(record: LogRecord): void {
-    if ("rules" in record) this.rules = new Rules(record.rules);
-    else this.root = apply(this.root, record);
+    if ("rules" in record) {
+      this.rules = new Rules(record.rules);
+      return;
+    }
+    for (const [at, value] of writesOf(record)) this.root = writeInPlace(this.root, at, value);
   }
 
   /**
@@ -87,40 +129,118 @@ export class NamespaceStore {
   }
 
   #load(): void {
-    if (fs.existsSync(this.#snapshotFile!)) {
-      const saved = JSON.parse(fs.readFileSync(this.#snapshotFile!, "utf8")) as { root: JsonValue; rules: object };
-      this.root = saved.root;
-      this.rules = new Rules(saved.rules);
-    }
-    if (!fs.existsSync(this.#logFile!)) return;
-    const text = fs.readFileSync(this.#logFile!, "utf8");
-    const lines = text.split("\n");
-    const complete = text.endsWith("\n") ? lines.slice(0, -1) : lines.slice(0, -1);
-    if (!text.endsWith("\n") && lines.at(-1)) {
-      this.warnings.push(`${this.name}: dropped a torn last log record (${lines.at(-1)!.length} bytes): it was never acknowledged`);
-      fs.truncateSync(this.#logFile!, Buffer.byteLength(complete.map((l) => `${l}\n`).join("")));
-    }
-    for (const line of complete) {
-      if (!line) continue;
+    const files = this.#files!;
+    fs.rmSync(files.temp, { force: true }); // a compaction cut short; the snapshot it would replace is intact
+    if (fs.existsSync(files.snapshot)) {
+      const text = fs.readFileSync(files.snapshot, "utf8");
+      this.#snapshotBytes = text.length;
+      let saved: { root?: JsonValue; rules?: object };
       try {
-        this.#apply(JSON.parse(line) as LogRecord);
-        this.#logRecords++;
-      } catch {
-        this.warnings.push(`${this.name}: skipped an unreadable log record`);
+        saved = JSON.parse(text) as typeof saved;
+        if (!saved || typeof saved !== "object" || !("root" in saved)) throw new Error('no "root"');
+        this.rules = new Rules(saved.rules ?? OPEN_RULES);
+      } catch (error) {
+        throw new Error(
+          `${files.snapshot} is not a readable snapshot (${(error as Error).message}): esplab only ever replaces it whole, so something else changed it — restore it from a backup, or move it away to start "${this.name}" from its log alone`,
+        );
       }
+      this.root = normalize(saved.root ?? null);
     }
+    this.#replay(files.log);
+    if (!fs.existsSync(files.next)) return;
+    // A compaction was cut short after writes had moved to the second log: both logs hold records the snapshot may
+    // lack. Replayed in order they give the latest tree; save it whole, then drop the logs, older one first (the
+    // newer one alone, over the new snapshot, still loads to the same tree).
+    this.#replay(files.next);
+    writeFileAtomically(files.snapshot, JSON.stringify({ root: this.root, rules: this.rules.source }));
+    fs.rmSync(files.log, { force: true });
+    syncDir(this.#dir!);
+    fs.rmSync(files.next);
+    syncDir(this.#dir!);
   }
 
-  #compact(): void {
-    const temp = `${this.#snapshotFile}.tmp`;
-    const fd = fs.openSync(temp, "w");
-    fs.writeSync(fd, JSON.stringify({ root: this.root, rules: this.rules.source }));
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(temp, this.#snapshotFile!);
-    fs.ftruncateSync(this.#logFd!, 0);
-    fs.fsyncSync(this.#logFd!);
-    this.#logRecords = 0;
+  #replay(file: string): void {
+    if (!fs.existsSync(file)) return;
+    const bytes = fs.readFileSync(file);
+    const end = bytes.lastIndexOf(0x0a) + 1;
+    if (end < bytes.length) {
+      this.warnings.push(`${this.name}: dropped a torn last record in ${path.basename(file)} (${bytes.length - end} bytes): it was never acknowledged`);
+      fs.truncateSync(file, end);
+    }
+    let unreadable = 0;
+    for (let start = 0; start < end; ) {
+      const stop = bytes.indexOf(0x0a, start);
+      const line = bytes.toString("utf8", start, stop);
+      start = stop + 1;
+      if (!line) continue;
+      try {
+        const record = JSON.parse(line) as LogRecord;
+        if ("set" in record) this.#apply({ set: record.set, value: normalize(record.value) });
+        else if ("update" in record) this.#apply({ update: record.update, values: record.values.map(([at, value]) => [at, normalize(value)]) });
+        else this.#apply(record);
+      } catch {
+        unreadable++;
+      }
+    }
+    if (unreadable) this.warnings.push(`${this.name}: skipped ${unreadable} unreadable record(s) in ${path.basename(file)}`);
+  }
+
+  /** Runs between log batches: starts a compaction when the log has outgrown its bound. */
+  #maybeCompact(): void {
+    const log = this.#log;
+    if (!log || this.#compacting || this.#compactionFailed) return;
+    if (log.bytes < (this.#compaction.afterBytes ?? Math.max(MIN_LOG_BYTES, this.#snapshotBytes))) return;
+    const files = this.#files!;
+    // Now, between batches, the tree holds exactly the records written so far plus those waiting for the next
+    // batch; the waiting ones go to the second log, so replaying both logs over either snapshot gives the tree.
+    const text = JSON.stringify({ root: this.root, rules: this.rules.source });
+    const nextFd = fs.openSync(files.next, "w");
+    syncDir(this.#dir!);
+    const oldFd = log.switchTo(nextFd);
+    this.#compacting = this.#compact(text, oldFd)
+      .catch((error: Error) => {
+        this.#compactionFailed = true;
+        console.warn(`firebase emulator: ${this.name}: compaction stopped (${error.message}); writes carry on in ${files.next}, and the next start finishes it`);
+      })
+      .finally(() => (this.#compacting = undefined));
+  }
+
+  async #compact(text: string, oldFd: number): Promise<void> {
+    const files = this.#files!;
+    const dir = this.#dir!;
+    await this.#step("log-switched");
+    const temp = await fs.promises.open(files.temp, "w");
+    await temp.writeFile(text);
+    await temp.sync();
+    await temp.close();
+    await this.#step("snapshot-written");
+    await fs.promises.rename(files.temp, files.snapshot);
+    await syncDirAsync(dir);
+    this.#snapshotBytes = text.length;
+    await this.#step("snapshot-renamed");
+    fs.closeSync(oldFd);
+    await fs.promises.rm(files.log);
+    await syncDirAsync(dir);
+    await this.#step("old-log-removed");
+    await fs.promises.rename(files.next, files.log);
+    await syncDirAsync(dir);
+    await this.#step("log-renamed");
+  }
+
+  async #step(step: CompactionStep): Promise<void> {
+    if (this.#compaction.pauseAt !== step) return;
+    this.#compaction.onPause?.(this.name, step);
+    await new Promise(() => {});
+  }
+}
+
+/** syncDir without holding up the event loop. */
+async function syncDirAsync(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
@@ -138,12 +258,24 @@ export function namespaceFileName(namespace: string): string {
   return out;
 }
 
-function apply(root: JsonValue, record: LogRecord): JsonValue {
-  if ("set" in record) return normalize(setAt(root, record.set, normalize(record.value)));
-  if ("update" in record) {
-    let next = root;
-    for (const [at, value] of record.values) next = setAt(next, [...record.update, ...at], normalize(value));
-    return normalize(next);
+/** The namespace a file name spells (namespaceFileName read back; older names read as themselves), or undefined. */
+export function namespaceOfFile(file: string): string | undefined {
+  const match = /^(.+?)\.(?:snapshot\.json|log|log\.next)$/.exec(file);
+  if (!match) return undefined;
+  const bytes: number[] = [];
+  const name = match[1]!;
+  for (let i = 0; i < name.length; ) {
+    if (name[i] === "%") {
+      const hex = name.slice(i + 1, i + 3);
+      if (!/^[0-9A-F]{2}$/.test(hex)) return undefined;
+      bytes.push(parseInt(hex, 16));
+      i += 3;
+    } else {
+      const code = name.charCodeAt(i++);
+      if (code > 0x7f) return undefined;
+      bytes.push(code);
+    }
   }
-  return root;
+  const decoded = Buffer.from(bytes).toString("utf8");
+  return decoded.includes("\uFFFD") ? undefined : decoded;
 }
