@@ -41,8 +41,8 @@ export async function startLocalCloud(options: { databasePort?: number; authPort
   }
   try {
     firebase.auth.createUser(DEMO_USER.email, DEMO_USER.password);
-  } catch {
-    // already there from an earlier run (durable data directory)
+  } catch (error) {
+    if ((error as Error).message !== "EMAIL_EXISTS") throw error; // already there from an earlier run (durable data directory)
   }
   // What devices publish on sensor/<id> is kept like `esplab readings subscribe` would, for the lab's chart.
   if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { writeFileAtomically } from "./atomic-file.ts";
 import { corsHeaders } from "./cors.ts";
 import type { TokenAuthority } from "./tokens.ts";
 
@@ -14,18 +15,33 @@ interface User {
   provider: string;
 }
 
+/** A refresh token as kept on disk: its SHA-256 only (the file holds no usable token), whose it is, and when issued. */
+interface RefreshTokenRecord {
+  uid: string;
+  issuedAt: number;
+}
+
 interface AuthState {
   users: User[];
-  refreshTokens: Record<string, string>;
+  /** Keyed by the token's SHA-256 (base64url). */
+  refreshTokens: Record<string, RefreshTokenRecord>;
 }
+
+/** Sessions kept per user; signing in once more evicts the oldest (each device keeps one, so this is plenty). */
+export const REFRESH_TOKENS_PER_USER = 20;
+
+const tokenHash = (token: string) => crypto.createHash("sha256").update(token).digest("base64url");
 
 class AuthFailure extends Error {}
 
 /**
  * The Firebase Auth REST endpoints a device uses, at the emulator's paths: `/identitytoolkit.googleapis.com/v1/
  * accounts:signUp | signInWithPassword | signInWithCustomToken | lookup | delete` and `/securetoken.googleapis.com/
- * v1/token`. Request and response shapes and error codes as Google's; passwords kept as scrypt hashes; users and
- * refresh tokens persist in the data directory.
+ * v1/token`, and `accounts:update` for a new password or email. Request and response shapes and error codes as
+ * Google's; passwords kept as scrypt hashes. Users and refresh tokens persist in the data directory (auth.json,
+ * replaced whole on each change); a user keeps at most REFRESH_TOKENS_PER_USER refresh tokens, and deleting the
+ * user, disabling it, or changing its password or email revokes them — the cases Firebase documents
+ * (https://firebase.google.com/docs/auth/admin/manage-sessions).
  */
 export class AuthServer {
   readonly server: http.Server;
@@ -34,6 +50,8 @@ export class AuthServer {
   readonly #lifetimeSec: number;
   readonly #file: string | undefined;
   #state: AuthState = { users: [], refreshTokens: {} };
+  /** Orders refresh tokens by issue, so the oldest is evicted first (a clock could repeat a millisecond). */
+  #issued = 0;
 
   readonly #corsOrigins: string[];
 
@@ -43,7 +61,9 @@ export class AuthServer {
     this.#now = options.now;
     this.#lifetimeSec = options.idTokenLifetimeSec;
     this.#file = options.dataDir ? path.join(options.dataDir, "auth.json") : undefined;
-    if (this.#file && fs.existsSync(this.#file)) this.#state = JSON.parse(fs.readFileSync(this.#file, "utf8")) as AuthState;
+    if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
+    if (this.#file && fs.existsSync(this.#file)) this.#state = loadState(this.#file);
+    for (const record of Object.values(this.#state.refreshTokens)) this.#issued = Math.max(this.#issued, record.issuedAt);
     this.server = http.createServer((request, response) => {
       this.#handle(request, response).catch((error: Error) => {
         const code = error instanceof AuthFailure ? error.message : "INTERNAL_ERROR";
@@ -62,14 +82,20 @@ export class AuthServer {
 
   /** Revokes a user's refresh tokens (their ID tokens still expire on their own, as on Firebase). */
   revokeRefreshTokens(uid: string): void {
-    for (const [token, owner] of Object.entries(this.#state.refreshTokens)) if (owner === uid) delete this.#state.refreshTokens[token];
+    this.#forgetTokens(uid);
     this.#save();
   }
 
+  /** Disables a user: its refresh tokens then get USER_DISABLED, as on Firebase. */
   disableUser(uid: string): void {
     const user = this.#state.users.find((u) => u.uid === uid);
     if (user) user.disabled = true;
     this.#save();
+  }
+
+  /** How many refresh tokens a user holds now. */
+  refreshTokenCount(uid: string): number {
+    return Object.values(this.#state.refreshTokens).filter((record) => record.uid === uid).length;
   }
 
   close(): void {
@@ -113,6 +139,8 @@ export class AuthServer {
         return this.#signInWithCustomToken(response, body);
       case "lookup":
         return this.#lookup(response, body);
+      case "update":
+        return this.#update(response, body);
       case "delete": {
         const user = this.#userFromIdToken(body.idToken);
         this.#state.users = this.#state.users.filter((u) => u.uid !== user.uid);
@@ -170,6 +198,33 @@ export class AuthServer {
     this.#json(response, 200, { kind: "identitytoolkit#VerifyCustomTokenResponse", isNewUser: false, ...this.#session({ ...user, provider: "custom" }, claims) });
   }
 
+  /** A new password or email: a "major account change", so the user's refresh tokens are revoked; returnSecureToken gets a fresh pair. */
+  #update(response: http.ServerResponse, body: Record<string, unknown>): void {
+    const user = this.#userFromIdToken(body.idToken);
+    if (user.disabled) throw new AuthFailure("USER_DISABLED");
+    const email = body.email === undefined ? undefined : this.#email(body.email);
+    if (body.password !== undefined && (typeof body.password !== "string" || body.password.length < 6)) throw new AuthFailure("WEAK_PASSWORD : Password should be at least 6 characters");
+    if (email !== undefined && email !== user.email && this.#state.users.some((u) => u.email === email)) throw new AuthFailure("EMAIL_EXISTS");
+    const changed = (email !== undefined && email !== user.email) || body.password !== undefined;
+    if (email !== undefined) user.email = email;
+    if (typeof body.password === "string") {
+      user.salt = crypto.randomBytes(16).toString("base64");
+      user.passwordHash = hash(body.password, user.salt);
+      user.provider = "password";
+    }
+    if (changed) this.#forgetTokens(user.uid);
+    this.#save();
+    const session = body.returnSecureToken === true ? this.#session(user) : {};
+    this.#json(response, 200, {
+      kind: "identitytoolkit#SetAccountInfoResponse",
+      localId: user.uid,
+      ...(user.email ? { email: user.email } : {}),
+      providerUserInfo: user.email ? [{ providerId: "password", federatedId: user.email, email: user.email }] : [],
+      emailVerified: false,
+      ...session,
+    });
+  }
+
   #lookup(response: http.ServerResponse, body: Record<string, unknown>): void {
     const user = this.#userFromIdToken(body.idToken);
     this.#json(response, 200, {
@@ -183,7 +238,7 @@ export class AuthServer {
     if (params.get("grant_type") !== "refresh_token") throw new AuthFailure("INVALID_GRANT_TYPE");
     const token = params.get("refresh_token");
     if (!token) throw new AuthFailure("MISSING_REFRESH_TOKEN");
-    const uid = this.#state.refreshTokens[token];
+    const uid = Object.hasOwn(this.#state.refreshTokens, tokenHash(token)) ? this.#state.refreshTokens[tokenHash(token)]!.uid : undefined;
     const user = uid ? this.#state.users.find((u) => u.uid === uid) : undefined;
     if (!user) throw new AuthFailure("INVALID_REFRESH_TOKEN");
     if (user.disabled) throw new AuthFailure("USER_DISABLED");
@@ -200,7 +255,10 @@ export class AuthServer {
 
   #session(user: User, claims?: Record<string, unknown>) {
     const refreshToken = crypto.randomBytes(32).toString("base64url");
-    this.#state.refreshTokens[refreshToken] = user.uid;
+    const held = Object.entries(this.#state.refreshTokens).filter(([, record]) => record.uid === user.uid);
+    held.sort(([, a], [, b]) => a.issuedAt - b.issuedAt);
+    for (const [key] of held.slice(0, Math.max(0, held.length - REFRESH_TOKENS_PER_USER + 1))) delete this.#state.refreshTokens[key];
+    this.#state.refreshTokens[tokenHash(refreshToken)] = { uid: user.uid, issuedAt: ++this.#issued };
     this.#save();
     return {
       idToken: this.#tokens.sign({ uid: user.uid, provider: user.provider, email: user.email, claims }, this.#now(), this.#lifetimeSec),
@@ -234,14 +292,12 @@ export class AuthServer {
     return user;
   }
 
+  #forgetTokens(uid: string): void {
+    for (const [key, record] of Object.entries(this.#state.refreshTokens)) if (record.uid === uid) delete this.#state.refreshTokens[key];
+  }
+
   #save(): void {
-    if (!this.#file) return;
-    const temp = `${this.#file}.tmp`;
-    const fd = fs.openSync(temp, "w");
-    fs.writeSync(fd, JSON.stringify(this.#state));
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(temp, this.#file);
+    if (this.#file) writeFileAtomically(this.#file, JSON.stringify(this.#state), 0o600);
   }
 
   #json(response: http.ServerResponse, status: number, body: unknown): void {
@@ -261,4 +317,32 @@ async function readText(request: http.IncomingMessage): Promise<string> {
     if (text.length > 1_000_000) throw new AuthFailure("PAYLOAD_TOO_LARGE");
   }
   return text;
+}
+
+/**
+ * auth.json as saved, or as older versions saved it (tokens in clear, mapped to a uid; no cap): those are kept hashed,
+ * each user's newest REFRESH_TOKENS_PER_USER of them — the file kept them in issue order.
+ */
+function loadState(file: string): AuthState {
+  let saved: { users?: unknown; refreshTokens?: Record<string, unknown> };
+  try {
+    saved = JSON.parse(fs.readFileSync(file, "utf8")) as typeof saved;
+    if (!saved || typeof saved !== "object" || !Array.isArray(saved.users) || typeof saved.refreshTokens !== "object" || saved.refreshTokens === null) throw new Error("no users and refreshTokens");
+  } catch (error) {
+    throw new Error(`${file} is not readable (${(error as Error).message}): esplab only ever replaces it whole, so something else changed it — restore it from a backup, or move it away to start with no users`);
+  }
+  const refreshTokens: Record<string, RefreshTokenRecord> = {};
+  const perUser = new Map<string, [string, RefreshTokenRecord][]>();
+  let order = 0;
+  for (const [key, value] of Object.entries(saved.refreshTokens!)) {
+    const record = typeof value === "string" ? { uid: value, issuedAt: ++order } : (value as RefreshTokenRecord);
+    const hashed = typeof value === "string" ? tokenHash(key) : key;
+    if (!perUser.has(record.uid)) perUser.set(record.uid, []);
+    perUser.get(record.uid)!.push([hashed, record]);
+  }
+  for (const held of perUser.values()) {
+    held.sort(([, a], [, b]) => a.issuedAt - b.issuedAt);
+    for (const [key, record] of held.slice(-REFRESH_TOKENS_PER_USER)) refreshTokens[key] = record;
+  }
+  return { users: saved.users as User[], refreshTokens };
 }

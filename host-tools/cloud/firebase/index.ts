@@ -44,7 +44,7 @@ export interface FirebaseEmulator {
 export async function startFirebaseEmulator(options: FirebaseEmulatorOptions = {}): Promise<FirebaseEmulator> {
   const host = options.host ?? "127.0.0.1";
   const now = options.now ?? Date.now;
-  const tokens = new TokenAuthority(options.projectId ?? "demo-esplab");
+  const tokens = new TokenAuthority(options.projectId ?? "demo-esplab", options.dataDir);
   const database = new DatabaseServer({ dataDir: options.dataDir, tokens, now, enforceIndexes: options.enforceIndexes, keepAliveMs: options.keepAliveMs, onWrite: options.onWrite, corsOrigins: options.corsOrigins, compaction: options.compaction });
   const auth = new AuthServer({ tokens, now, idTokenLifetimeSec: options.idTokenLifetimeSec ?? 3600, dataDir: options.dataDir, corsOrigins: options.corsOrigins });
   if (options.rules) await database.store("default").commit({ rules: options.rules });

@@ -1,4 +1,7 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { writeFileAtomically } from "./atomic-file.ts";
 
 /** Claims of a Firebase ID token, as the database and rules use them. */
 export interface IdTokenClaims {
@@ -11,21 +14,26 @@ export interface IdTokenClaims {
 
 const b64url = (data: Buffer | string) => Buffer.from(data).toString("base64url");
 
+/** The signing key's file in a data directory: a PKCS#8 PEM, readable by its owner only. */
+export const SIGNING_KEY_FILE = "auth-signing-key.pem";
+
 /**
  * Signs and verifies ID tokens: real RS256 JWTs with Firebase's claims (iss, aud, auth_time, user_id, sub, iat,
- * exp, firebase.sign_in_provider), under a key made when the emulator starts.
+ * exp, firebase.sign_in_provider). With a data directory the key is kept there, so tokens issued before a restart
+ * stay valid until they expire; without one, a key is made for this run.
  */
 export class TokenAuthority {
   readonly projectId: string;
   readonly #privateKey: crypto.KeyObject;
   readonly #publicKey: crypto.KeyObject;
-  readonly #keyId = crypto.randomBytes(8).toString("hex");
+  readonly #keyId: string;
 
-  constructor(projectId: string) {
+  constructor(projectId: string, dataDir?: string) {
     this.projectId = projectId;
-    const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
-    this.#privateKey = privateKey;
-    this.#publicKey = publicKey;
+    this.#privateKey = dataDir ? loadOrCreateKey(path.join(dataDir, SIGNING_KEY_FILE)) : crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+    this.#publicKey = crypto.createPublicKey(this.#privateKey);
+    // Named after the key itself, so the same key always has the same kid.
+    this.#keyId = crypto.createHash("sha256").update(this.#publicKey.export({ type: "spki", format: "der" })).digest("hex").slice(0, 16);
   }
 
   sign(user: { uid: string; provider: string; email?: string; claims?: Record<string, unknown> }, nowMs: number, lifetimeSec: number): string {
@@ -68,4 +76,20 @@ export class TokenAuthority {
       return undefined;
     }
   }
+}
+
+function loadOrCreateKey(file: string): crypto.KeyObject {
+  if (fs.existsSync(file)) {
+    try {
+      const key = crypto.createPrivateKey(fs.readFileSync(file, "utf8"));
+      if (key.asymmetricKeyType !== "rsa") throw new Error(`an ${key.asymmetricKeyType} key, not RSA`);
+      return key;
+    } catch (error) {
+      throw new Error(`${file} is not a readable RSA private key (${(error as Error).message}): restore it, or delete it to make a new one (ID tokens issued before then stop working)`);
+    }
+  }
+  const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomically(file, privateKey.export({ type: "pkcs8", format: "pem" }).toString(), 0o600);
+  return privateKey;
 }
