@@ -1,0 +1,220 @@
+/**
+ * The Firebase emulator's storage as the data grows, next to the store it replaced (the whole-tree store of commit
+ * 99f6a22, taken from git into a temporary folder and run in the same way) in the same run:
+ *   1. a small write's cost at 0, 100k and 1M stored nodes: the tree update alone, in this process (in-place write
+ *      vs the old normalize(setAt(…)) done twice, for the write and for the rules' preview), and a PUT over HTTP to
+ *      the emulator in a child process with a data directory (fsync included), median of sequential writes;
+ *   2. a restart at those sizes: a child process started on a data directory holding a snapshot of that many nodes
+ *      plus a log of 2,000 records, timed until its first GET is answered (and an empty directory for the fixed cost
+ *      of starting Node and tsx);
+ *   3. the one pause a compaction makes: taking the tree's text (the file is written off the event loop);
+ *   4. acknowledged writes a second from 1 client in sequence and from 100 concurrent clients, with a data directory
+ *      (fsync) — and, for the cost of durability, the new emulator without one.
+ *
+ *   npx tsx bench/firebase-store.ts [--sizes 0,100000,1000000] [--seconds 5] [--peer 99f6a22 | --peer none]
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { normalize, setAt } from "../firmware/net/firebase/tree.ts";
+import type { JsonValue } from "../firmware/net/firebase/ordering.ts";
+import { writeInPlace } from "../host-tools/cloud/firebase/live-tree.ts";
+
+const { values: args } = parseArgs({ options: { sizes: { type: "string", default: "0,100000,1000000" }, seconds: { type: "string", default: "5" }, peer: { type: "string", default: "99f6a22" } } });
+const sizes = args.sizes.split(",").map(Number);
+const seconds = Number(args.seconds);
+const repo = path.resolve(import.meta.dirname, "..");
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "esplab-bench-store-"));
+const NS = "bench";
+const LOG_RECORDS = 2000;
+
+/** `nodes` leaves as a class's readings pile up: /readings/d<device>/r<n> = {cm, at} (two leaves a reading). */
+function readingsTree(nodes: number): JsonValue {
+  if (nodes === 0) return null;
+  const readings: Record<string, Record<string, JsonValue>> = {};
+  for (let i = 0; i < nodes / 2; i++) {
+    const device = `d${i % 1000}`;
+    (readings[device] ??= {})[`r${i}`] = { cm: i % 200, at: 1_700_000_000_000 + i };
+  }
+  return { readings };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const ms = (value: number) => (value < 10 ? value.toFixed(3) : value.toFixed(0)).padStart(9);
+
+/** The emulator source to run: this tree's, or the peer's as git has it. */
+function emulatorMain(which: "new" | "old"): string {
+  if (which === "new") return path.join(repo, "host-tools/cloud/firebase/main.ts");
+  const dir = path.join(scratch, "peer");
+  if (!fs.existsSync(dir)) {
+    fs.mkdirSync(dir);
+    const tar = execFileSync("git", ["-C", repo, "archive", args.peer, "firmware", "host-tools/cloud/firebase"], { maxBuffer: 1 << 28 });
+    execFileSync("tar", ["-x", "-C", dir], { input: tar });
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" })); // ES modules, as in this repository
+  }
+  return path.join(dir, "host-tools/cloud/firebase/main.ts");
+}
+
+interface Emulator {
+  child: ChildProcess;
+  url: string;
+}
+
+/** Starts an emulator in a child process (`dataDir` undefined: memory only); resolves when it listens. */
+function start(which: "new" | "old", dataDir: string | undefined): Promise<Emulator> {
+  const child = spawn(process.execPath, ["--import", "tsx", emulatorMain(which), ...(dataDir ? [dataDir] : [])], { cwd: repo, stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.once("data", (line: Buffer) => resolve({ child, url: (JSON.parse(line.toString().split("\n")[0]!) as { databaseUrl: string }).databaseUrl }));
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+}
+
+async function stop(emulator: Emulator): Promise<void> {
+  const exited = new Promise((resolve) => emulator.child.once("exit", resolve));
+  emulator.child.kill("SIGKILL");
+  await exited;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
+function request(url: string, method: string, body?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers: { Authorization: "Bearer owner", "content-type": "application/json" } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+function makeDataDir(nodes: number, root: JsonValue, withLog: boolean): string {
+  const dir = fs.mkdtempSync(path.join(scratch, `data-${nodes}-`));
+  if (root !== null) fs.writeFileSync(path.join(dir, `${NS}.snapshot.json`), JSON.stringify({ root, rules: { rules: { ".read": true, ".write": true } } }));
+  let log = "";
+  for (let i = 0; i < (withLog ? LOG_RECORDS : 0); i++) log += `${JSON.stringify({ set: ["readings", `d${i % 1000}`, `log${i}`], value: { cm: i % 200, at: i } })}\n`;
+  fs.writeFileSync(path.join(dir, `${NS}.log`), log);
+  return dir;
+}
+
+/** The tree update alone: the new in-place write, the old whole-tree one (twice: the write and the rules' preview). */
+function treeUpdateCost(root: JsonValue): { now: number; old: number } {
+  const at = ["readings", "d7", "new"];
+  let live = structuredClone(root);
+  const nowTimes: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const started = performance.now();
+    live = writeInPlace(live, [...at.slice(0, 2), `new${i}`], normalize({ cm: 12, at: i }));
+    nowTimes.push(performance.now() - started);
+  }
+  const oldTimes: number[] = [];
+  let tree = root;
+  const budget = performance.now() + 20_000;
+  for (let i = 0; i < 20 && (i < 3 || performance.now() < budget); i++) {
+    const started = performance.now();
+    normalize(setAt(tree, [...at.slice(0, 2), `new${i}`], normalize({ cm: 12, at: i })));
+    tree = normalize(setAt(tree, [...at.slice(0, 2), `new${i}`], normalize({ cm: 12, at: i })));
+    oldTimes.push(performance.now() - started);
+  }
+  return { now: median(nowTimes), old: median(oldTimes) };
+}
+
+/** Restart: start on the data directory, then one GET; the median of three. */
+async function restartCost(which: "new" | "old", dataDir: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const copy = fs.mkdtempSync(path.join(scratch, "restart-"));
+    fs.cpSync(dataDir, copy, { recursive: true });
+    const started = performance.now();
+    const emulator = await start(which, copy);
+    if ((await request(`${emulator.url}/readings/d0/log0.json?ns=${NS}`, "GET")) !== 200) throw new Error("restart: GET failed");
+    times.push(performance.now() - started);
+    await stop(emulator);
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
+  return median(times);
+}
+
+/** Median PUT latency of sequential small writes into a tree of that size. */
+async function putCost(which: "new" | "old", dataDir: string, writes: number): Promise<number> {
+  const emulator = await start(which, dataDir);
+  await request(`${emulator.url}/readings/d0/log0.json?ns=${NS}`, "GET"); // the old store loads on first use
+  const times: number[] = [];
+  for (let i = 0; i < writes; i++) {
+    const started = performance.now();
+    if ((await request(`${emulator.url}/readings/d7/put${i}.json?ns=${NS}`, "PUT", JSON.stringify({ cm: 12, at: i }))) !== 200) throw new Error("PUT failed");
+    times.push(performance.now() - started);
+  }
+  await stop(emulator);
+  return median(times);
+}
+
+/** Acknowledged writes a second from `clients` clients, each writing its next reading as soon as the last is answered. */
+async function throughput(which: "new" | "old", durable: boolean, clients: number): Promise<number> {
+  const dataDir = durable ? fs.mkdtempSync(path.join(scratch, "tput-")) : undefined;
+  const emulator = await start(which, dataDir);
+  let acked = 0;
+  // A second of warm-up first (connections opened, code compiled), not counted.
+  const counting = performance.now() + 1000;
+  const until = counting + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let n = 0; performance.now() < until; n++) {
+        const ok = (await request(`${emulator.url}/readings/c${c}/r${n}.json?ns=${NS}&print=silent`, "PUT", JSON.stringify({ cm: n % 200, at: n }))) === 204;
+        if (ok && performance.now() >= counting && performance.now() < until) acked++;
+      }
+    }),
+  );
+  await stop(emulator);
+  return acked / seconds;
+}
+
+const peers: ("new" | "old")[] = args.peer === "none" ? ["new"] : ["new", "old"];
+console.log(`Firebase emulator storage; peer "old" = the store at ${args.peer} (whole-tree normalize per write, one fsync per write)`);
+console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model}), Node ${process.version}, data in ${os.tmpdir()}\n`);
+
+console.log("write cost (ms, median)                    tree update       PUT over HTTP with fsync");
+console.log("nodes        store    in this process      (child process)     restart: start + first GET (snapshot + 2,000-record log)");
+const base = await restartCost("new", fs.mkdtempSync(path.join(scratch, "empty-")));
+for (const nodes of sizes) {
+  const root = readingsTree(nodes);
+  const update = treeUpdateCost(root);
+  const snapshotOnly = makeDataDir(nodes, root, false);
+  const withLog = makeDataDir(nodes, root, true);
+  for (const which of peers) {
+    const writes = which === "old" && nodes >= 100_000 ? 3 : 50;
+    const put = await putCost(which, snapshotOnly, writes);
+    // The old store replays each log record at the whole-tree cost: 2,000 of them at 100k nodes and more take minutes.
+    const restart = which === "old" && nodes >= 100_000 ? Number.NaN : await restartCost(which, withLog);
+    const restartText = Number.isNaN(restart) ? "   (not run: 2,000 records × the old write cost)" : `${ms(restart)} ms`;
+    console.log(`${String(nodes).padEnd(12)} ${which.padEnd(8)} ${ms(which === "new" ? update.now : update.old)} ms        ${ms(put)} ms (${writes} writes)   ${restartText}`);
+  }
+}
+console.log(`(starting Node + tsx on an empty data directory and one GET: ${base.toFixed(0)} ms of each restart above)\n`);
+
+// A compaction writes the snapshot off the event loop, but takes the tree's text on it: that is its one pause.
+console.log("compaction's pause of the event loop (JSON.stringify of the tree), median of 3");
+for (const nodes of sizes) {
+  const tree = { root: readingsTree(nodes), rules: { rules: { ".read": true, ".write": true } } };
+  const times = [0, 1, 2].map(() => {
+    const started = performance.now();
+    JSON.stringify(tree);
+    return performance.now() - started;
+  });
+  console.log(`${String(nodes).padEnd(12)} ${ms(median(times))} ms`);
+}
+console.log("");
+
+console.log(`acknowledged writes a second (each PUT answered; ${seconds} s each)`);
+for (const which of peers) {
+  for (const durable of which === "new" ? [true, false] : [true]) {
+    const one = await throughput(which, durable, 1);
+    const hundred = await throughput(which, durable, 100);
+    console.log(`${which.padEnd(4)} ${durable ? "data directory (fsync)" : "memory only           "}   1 client ${one.toFixed(0).padStart(6)}/s   100 clients ${hundred.toFixed(0).padStart(6)}/s`);
+  }
+}
+agent.destroy();
+fs.rmSync(scratch, { recursive: true, force: true });
