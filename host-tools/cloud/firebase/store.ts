@@ -6,6 +6,7 @@ import { syncDir, writeFileAtomically } from "./atomic-file.ts";
 import { GroupCommitLog } from "./group-commit.ts";
 import { writeInPlace } from "./live-tree.ts";
 import { Rules } from "./rules.ts";
+import { writeTree } from "./tree-writer.ts";
 import type { Writes } from "./tree-view.ts";
 
 /**
@@ -18,8 +19,8 @@ export type LogRecord = { set: string[]; value: JsonValue } | { update: string[]
 export const OPEN_RULES = { rules: { ".read": true, ".write": true } };
 
 /**
- * The steps of a compaction, in order. After "log-switched" new writes go to `<ns>.log.next` and the tree as it was
- * is about to be written; "snapshot-written": `<ns>.snapshot.json.tmp` is on disk; "snapshot-renamed": it replaced
+ * The steps of a compaction, in order. After "log-switched" new writes go to `<ns>.log.next` and the tree is about
+ * to be written; "snapshot-written": `<ns>.snapshot.json.tmp` is on disk; "snapshot-renamed": it replaced
  * the snapshot; "old-log-removed": `<ns>.log` is gone; "log-renamed": `<ns>.log.next` is `<ns>.log` again.
  */
 export const COMPACTION_STEPS = ["log-switched", "snapshot-written", "snapshot-renamed", "old-log-removed", "log-renamed"] as const;
@@ -44,8 +45,8 @@ export function writesOf(record: { set: string[]; value: JsonValue } | { update:
  * One database namespace: the tree, its rules, and — with a data directory — durability. A write changes the tree
  * in place (its cost is the written value and its path, not the tree) and is appended to the log; the promise
  * commit() returns resolves once the record is fsync'ed, together with whatever else arrived meanwhile (group
- * commit). When the log outgrows the snapshot, the tree is written out as the new snapshot while writes carry on
- * into a second log; every step leaves files that load to every acknowledged write (see COMPACTION_STEPS).
+ * commit). When the log outgrows the snapshot, the tree is written out as the new snapshot, a slice at a time, while
+ * writes carry on into a second log; every step leaves files that load to every acknowledged write (COMPACTION_STEPS).
  * Start-up reads snapshot + log(s); a torn last record, from a crash mid-append, is cut off with a warning.
  */
 export class NamespaceStore {
@@ -191,13 +192,13 @@ export class NamespaceStore {
     if (!log || this.#compacting || this.#compactionFailed) return;
     if (log.bytes < (this.#compaction.afterBytes ?? Math.max(MIN_LOG_BYTES, this.#snapshotBytes))) return;
     const files = this.#files!;
-    // Now, between batches, the tree holds exactly the records written so far plus those waiting for the next
-    // batch; the waiting ones go to the second log, so replaying both logs over either snapshot gives the tree.
-    const text = JSON.stringify({ root: this.root, rules: this.rules.source });
+    // Now, between batches, the tree holds the records written so far plus those waiting for the next batch; the
+    // waiting ones and all later go to the second log. The snapshot is written while the tree goes on changing
+    // (tree-writer.ts): replaying the second log over it, or both logs over the old snapshot, gives the latest tree.
     const nextFd = fs.openSync(files.next, "w");
     syncDir(this.#dir!);
     const oldFd = log.switchTo(nextFd);
-    this.#compacting = this.#compact(text, oldFd)
+    this.#compacting = this.#compact(this.root, this.rules.source, oldFd)
       .catch((error: Error) => {
         this.#compactionFailed = true;
         console.warn(`firebase emulator: ${this.name}: compaction stopped (${error.message}); writes carry on in ${files.next}, and the next start finishes it`);
@@ -205,18 +206,29 @@ export class NamespaceStore {
       .finally(() => (this.#compacting = undefined));
   }
 
-  async #compact(text: string, oldFd: number): Promise<void> {
+  async #compact(root: JsonValue, rules: object, oldFd: number): Promise<void> {
     const files = this.#files!;
     const dir = this.#dir!;
     await this.#step("log-switched");
     const temp = await fs.promises.open(files.temp, "w");
-    await temp.writeFile(text);
-    await temp.sync();
-    await temp.close();
+    let bytes = 0;
+    const sink = async (text: string) => {
+      if (!text) return;
+      await temp.writeFile(text);
+      bytes += Buffer.byteLength(text);
+    };
+    try {
+      await sink('{"root":');
+      await writeTree(root, sink);
+      await sink(`,"rules":${JSON.stringify(rules)}}`);
+      await temp.sync();
+    } finally {
+      await temp.close();
+    }
     await this.#step("snapshot-written");
     await fs.promises.rename(files.temp, files.snapshot);
     await syncDirAsync(dir);
-    this.#snapshotBytes = text.length;
+    this.#snapshotBytes = bytes;
     await this.#step("snapshot-renamed");
     fs.closeSync(oldFd);
     await fs.promises.rm(files.log);

@@ -40,6 +40,31 @@ describe("namespace store on disk", () => {
     expect(open(dir).root).toEqual({ r: expected });
   });
 
+  it("keeps the writes made while a compaction writes its snapshot in slices", async () => {
+    const dir = tempDir();
+    const store = open(dir, 100_000);
+    const big = Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`r${i}`, { cm: i % 200, at: i }]));
+    await store.commit({ set: ["readings"], value: big }); // over the bound: the compaction starts after this batch
+    let during = 0;
+    const next = path.join(dir, "n.log.next");
+    // Rewrite, delete and add readings, in batches, for as long as the second log is there (the compaction runs).
+    for (let round = 0; fs.existsSync(next) || round === 0; round++) {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, j) => {
+          const i = (round * 20 + j) * 97 % 40_000;
+          during++;
+          return j % 4 === 0 ? store.commit({ set: ["readings", `r${i}`], value: null }) : store.commit({ set: ["readings", `r${i}`, "cm"], value: 1000 + round });
+        }),
+      );
+      await store.commit({ update: ["extra"], values: [[[`e${round}`], round]] });
+    }
+    expect(during).toBeGreaterThan(100); // the compaction took several slices, with writes between them
+    const expected = structuredClone(store.root);
+    await store.close();
+    expect(fs.existsSync(next)).toBe(false);
+    expect(open(dir).root).toEqual(expected);
+  });
+
   it("cuts a torn record off the end of either log, and skips an unreadable one in the middle, keeping the rest", () => {
     const dir = tempDir();
     const line = (record: object) => `${JSON.stringify(record)}\n`;
