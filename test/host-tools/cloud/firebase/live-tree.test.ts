@@ -3,15 +3,9 @@ import { describe, expect, it } from "vitest";
 import { normalize, setAt } from "../../../../firmware/net/firebase/tree.ts";
 import type { JsonValue } from "../../../../firmware/net/firebase/ordering.ts";
 import { writeInPlace } from "../../../../host-tools/cloud/firebase/live-tree.ts";
+import { path, tree, write } from "./tree-arbitraries.ts";
 import { readerAfter, type Writes } from "../../../../host-tools/cloud/firebase/tree-view.ts";
 
-// Few keys, so that writes often land on, above and below each other.
-const key = fc.constantFrom("a", "b", "c", "0", "__proto__");
-const path = fc.array(key, { maxLength: 4 });
-const value: fc.Arbitrary<JsonValue> = fc.letrec<{ v: JsonValue }>((tie) => ({
-  v: fc.oneof({ depthSize: "small", withCrossShrink: true }, fc.constant(null), fc.integer(), fc.string({ maxLength: 3 }), fc.dictionary(key, tie("v"), { maxKeys: 3 })),
-})).v;
-const write = fc.tuple(path, value.map(normalize));
 
 /** The tree as copy-on-write setAt builds it: the reference the in-place writer must match. */
 const reference = (root: JsonValue, writes: Writes) => writes.reduce((tree, [at, v]) => setAt(tree, at, v), root);
@@ -19,7 +13,7 @@ const reference = (root: JsonValue, writes: Writes) => writes.reduce((tree, [at,
 describe("writeInPlace", () => {
   it("gives the same tree as setAt for any sequence of writes (deletes, scalars on the path, __proto__ keys)", () => {
     fc.assert(
-      fc.property(value.map(normalize), fc.array(write, { maxLength: 12 }), (start, writes) => {
+      fc.property(tree, fc.array(write, { maxLength: 12 }), (start, writes) => {
         let live = structuredClone(start);
         for (const [at, v] of writes) live = writeInPlace(live, at, structuredClone(v));
         expect(live).toEqual(reference(start, writes));
@@ -42,7 +36,7 @@ describe("writeInPlace", () => {
 describe("readerAfter", () => {
   it("reads every location as the tree after the writes would, without changing the tree", () => {
     fc.assert(
-      fc.property(value.map(normalize), fc.array(write, { minLength: 1, maxLength: 4 }), path, (start, writes, at) => {
+      fc.property(tree, fc.array(write, { minLength: 1, maxLength: 4 }), path, (start, writes, at) => {
         const before = JSON.stringify(start);
         const view = readerAfter(start, writes);
         const expected = reference(start, writes);

@@ -3,14 +3,9 @@ import { describe, expect, it } from "vitest";
 import { normalize } from "../../../../firmware/net/firebase/tree.ts";
 import type { JsonValue } from "../../../../firmware/net/firebase/ordering.ts";
 import { writeInPlace } from "../../../../host-tools/cloud/firebase/live-tree.ts";
+import { path, tree, write } from "./tree-arbitraries.ts";
 import { writeTree } from "../../../../host-tools/cloud/firebase/tree-writer.ts";
 
-const key = fc.constantFrom("a", "b", "c", "0", "__proto__");
-const path = fc.array(key, { maxLength: 4 });
-const value: fc.Arbitrary<JsonValue> = fc.letrec<{ v: JsonValue }>((tie) => ({
-  v: fc.oneof({ depthSize: "small", withCrossShrink: true }, fc.constant(null), fc.integer(), fc.string({ maxLength: 3 }), fc.dictionary(key, tie("v"), { maxKeys: 4 })),
-})).v;
-const write = fc.tuple(path, value.map(normalize));
 
 const text = async (root: JsonValue, options: Parameters<typeof writeTree>[2] = {}) => {
   let out = "";
@@ -31,7 +26,7 @@ function canonical(value: JsonValue): string {
 describe("writeTree", () => {
   it("writes what JSON.stringify writes when the tree holds still", async () => {
     await fc.assert(
-      fc.asyncProperty(value.map(normalize), fc.integer({ min: 1, max: 5 }), async (root, nodesPerSlice) => {
+      fc.asyncProperty(tree, fc.integer({ min: 1, max: 5 }), async (root, nodesPerSlice) => {
         expect(await text(root, { nodesPerSlice })).toBe(JSON.stringify(root));
       }),
       { numRuns: 500 },
@@ -40,7 +35,7 @@ describe("writeTree", () => {
 
   it("gives, under writes made while it runs, a text that the same writes replayed over turn into the latest tree", async () => {
     await fc.assert(
-      fc.asyncProperty(value.map(normalize), fc.array(fc.array(write, { maxLength: 3 }), { maxLength: 12 }), fc.integer({ min: 1, max: 3 }), async (start, batches, nodesPerSlice) => {
+      fc.asyncProperty(tree, fc.array(fc.array(write, { maxLength: 3 }), { maxLength: 12 }), fc.integer({ min: 1, max: 3 }), async (start, batches, nodesPerSlice) => {
         let live: JsonValue = structuredClone(start);
         const during: [string[], JsonValue][] = [];
         let slice = 0;
