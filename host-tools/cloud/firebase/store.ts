@@ -189,7 +189,7 @@ export class NamespaceStore {
   /** Runs between log batches: starts a compaction when the log has outgrown its bound. */
   #maybeCompact(): void {
     const log = this.#log;
-    if (!log || this.#compacting || this.#compactionFailed) return;
+    if (!log || this.#compacting || this.#compactionFailed || this.#failed) return;
     if (log.bytes < (this.#compaction.afterBytes ?? Math.max(MIN_LOG_BYTES, this.#snapshotBytes))) return;
     const files = this.#files!;
     // Now, between batches, the tree holds the records written so far plus those waiting for the next batch; the
