@@ -45,7 +45,7 @@ function processBroker(name: string, port: number, launch: () => ChildProcess): 
       child = started;
       let stderr = "";
       started.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + 60_000;
       while (!(await accepts(port))) {
         if (started.exitCode !== null || Date.now() > deadline) throw new Error(`${name} did not start on port ${port}: ${stderr.trim() || `exit ${started.exitCode}`}`);
         await new Promise((resolve) => setTimeout(resolve, 50));

@@ -185,7 +185,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         storeFullReports += text.match(/is full/g)?.length ?? 0;
         storeLockedReports += text.match(/is locked by another program/g)?.length ?? 0;
       });
-      await until(() => /subscribed to sensor\/#/.test(errors) || child.exitCode !== null, "the subscriber to subscribe", 30_000);
+      await until(() => /subscribed to sensor\/#/.test(errors) || child.exitCode !== null, "the subscriber to subscribe", 120_000);
       if (child.exitCode !== null) throw new Error(`soak: readings subscribe exited with ${child.exitCode}: ${errors.trim()}`);
     };
     cleanups.push(() => stopProcess(subscriber, "SIGKILL"));
@@ -210,7 +210,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         for (const match of String(chunk).matchAll(/reading (\d+) not queued/g)) refused.push(Number(match[1]));
       });
       child.stderr!.on("data", (chunk: Buffer) => (output += chunk));
-      await until(() => output.includes("device: started") || child.exitCode !== null, "the device to start", 30_000);
+      await until(() => output.includes("device: started") || child.exitCode !== null, "the device to start", 120_000);
       if (child.exitCode !== null) throw new Error(`soak: the device exited with ${child.exitCode}: ${output.trim()}`);
     };
     cleanups.push(() => stopProcess(device, "SIGKILL"));
@@ -223,7 +223,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let lockMet = 0;
     const progress = async (what: string) => {
       const before = storedOrder.length;
-      await until(() => storedOrder.length >= before + 4, `readings to be stored again after ${what}`, 60_000);
+      await until(() => storedOrder.length >= before + 4, `readings to be stored again after ${what}`, 120_000);
     };
     await progress("the start");
     const inject: Record<FaultKind, (round: number) => Promise<void>> = {
@@ -262,7 +262,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         const other = new Database(db, { timeout: 10_000 });
         try {
           other.exec("BEGIN EXCLUSIVE");
-          await until(() => storeLockedReports > before, "the subscriber to meet the lock", 20_000);
+          await until(() => storeLockedReports > before, "the subscriber to meet the lock", 60_000);
           lockMet++;
           other.exec("COMMIT");
         } finally {
@@ -295,7 +295,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         reader.close();
       }
     };
-    const drainDeadline = Date.now() + 60_000;
+    const drainDeadline = Date.now() + 120_000;
     for (;;) {
       const have = new Set(storedNow());
       const missing = candidates.filter((seq) => !have.has(seq));

@@ -49,9 +49,9 @@ function expectNothingLost(report: SoakReport): void {
 describe("the readings path under faults", () => {
   it("against esplab's broker (aedes with --data): nothing lost, nothing stored twice", async () => {
     expectNothingLost(await soak("aedes"));
-  }, 240_000);
+  }, 600_000);
 
   (mosquitto ? it : it.skip)("against mosquitto with persistence: nothing lost, nothing stored twice", async () => {
     expectNothingLost(await soak("mosquitto"));
-  }, 240_000);
+  }, 600_000);
 });
