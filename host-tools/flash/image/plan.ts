@@ -12,6 +12,11 @@ const BOOTLOADER_OFFSET: Record<ChipName, number> = { esp32: 0x1000, esp32s2: 0x
 export interface FlashRegion { address: number; data: Uint8Array; name: string }
 export interface FlashPlanOptions { flashSize: number; chip: ChipName; partitions?: PartitionTable }
 export interface FlashPlanProblem { region: string; problem: string; fix: string }
+/** Something the plan will do that the user may not expect, though it is not an error. */
+export interface FlashPlanWarning { region: string; message: string }
+
+/** The flash erases in 4 KB sectors: the smallest unit a write can start on without wiping its neighbours. */
+export const FLASH_SECTOR = 0x1000;
 
 /** A flash plan would write something the chip cannot boot or that does not fit; `problems` lists them all. */
 export class FlashPlanError extends EsplabError {
@@ -24,9 +29,13 @@ export class FlashPlanError extends EsplabError {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-/** Checks a set of regions before any byte is written. Throws FlashPlanError listing every problem. */
-export function validateFlashPlan(regions: FlashRegion[], options: FlashPlanOptions): void {
+/**
+ * Checks a set of regions before any byte is written. Throws FlashPlanError listing every problem; returns warnings
+ * (a region that does not start on a sector, whose sector's earlier bytes the write will erase).
+ */
+export function validateFlashPlan(regions: FlashRegion[], options: FlashPlanOptions): FlashPlanWarning[] {
   const problems: FlashPlanProblem[] = [];
+  const warnings: FlashPlanWarning[] = [];
   const appOffsets = new Map((options.partitions?.entries ?? []).filter((e) => e.type === 0).map((e) => [e.offset, e]));
   for (const region of regions) {
     const end = region.address + region.data.length;
@@ -58,12 +67,25 @@ export function validateFlashPlan(regions: FlashRegion[], options: FlashPlanOpti
   const sorted = [...regions].sort((a, b) => a.address - b.address);
   for (let i = 1; i < sorted.length; i++) {
     const prev = sorted[i - 1]!, cur = sorted[i]!;
-    if (prev.address + prev.data.length > cur.address) {
-      problems.push({ region: cur.name, problem: `starts at ${hex(cur.address)}, inside ${prev.name} (${hex(prev.address)}..${hex(prev.address + prev.data.length)})`, fix: "move one of them; regions must not overlap" });
+    const prevEnd = prev.address + prev.data.length;
+    if (prevEnd > cur.address) {
+      problems.push({ region: cur.name, problem: `starts at ${hex(cur.address)}, inside ${prev.name} (${hex(prev.address)}..${hex(prevEnd)})`, fix: "move one of them; regions must not overlap" });
+    } else if (sectorOf(prevEnd - 1) === sectorOf(cur.address)) {
+      // Writing a region erases every sector it touches, so the second write would wipe the end of the first.
+      const sector = sectorOf(cur.address);
+      problems.push({ region: cur.name, problem: `shares the 4 KB erase sector ${hex(sector)}..${hex(sector + FLASH_SECTOR)} with ${prev.name} (${hex(prev.address)}..${hex(prevEnd)}); writing one erases the other`, fix: `move ${cur.name} to ${hex(sector + FLASH_SECTOR)}, or join both into one file` });
     }
   }
+  for (const region of regions) {
+    if (region.address % FLASH_SECTOR === 0) continue;
+    const aligned = sectorOf(region.address);
+    warnings.push({ region: region.name, message: `${hex(region.address)} is not 4 KB-aligned: the chip erases whole sectors, so ${hex(aligned)}..${hex(region.address)} (${region.address - aligned} bytes before it) will be erased too; flash at ${hex(aligned)} to avoid surprises` });
+  }
   if (problems.length > 0) throw new FlashPlanError(problems);
+  return warnings;
 }
+
+const sectorOf = (address: number) => address - (address % FLASH_SECTOR);
 
 const MODES = { qio: 0, qout: 1, dio: 2, dout: 3 } as const;
 const SIZES = { "1MB": 0x00, "2MB": 0x10, "4MB": 0x20, "8MB": 0x30, "16MB": 0x40 } as const;

@@ -42,6 +42,27 @@ describe("validateFlashPlan", () => {
   });
 });
 
+describe("validateFlashPlan at the chip's erase granularity", () => {
+  const data = (address: number, length: number, name: string) => ({ address, data: new Uint8Array(length), name });
+  it("refuses two regions in one 4 KB sector, naming both and the sector, though their bytes do not overlap", () => {
+    const p = problemsOf(() => validateFlashPlan([data(0x9000, 0x100, "first.bin"), data(0x9100, 0x100, "second.bin")], { flashSize: MB4, chip: "esp32" }));
+    expect(p).toHaveLength(1);
+    expect(p[0]).toContain("shares the 4 KB erase sector 0x9000..0xa000 with first.bin (0x9000..0x9100)");
+    expect(p[0]).toContain("move second.bin to 0xa000");
+  });
+  it("refuses a region that starts in the sector where the previous one ends", () => {
+    const p = problemsOf(() => validateFlashPlan([data(0x9000, 0x1800, "a"), data(0xa800, 0x10, "b")], { flashSize: MB4, chip: "esp32" }));
+    expect(p.join()).toContain("sector 0xa000..0xb000 with a");
+  });
+  it("accepts regions that meet exactly at a sector boundary, or leave whole sectors between them", () => {
+    expect(problemsOf(() => validateFlashPlan([data(0x9000, 0x1000, "a"), data(0xa000, 0x10, "b"), data(0xc000, 0x10, "c")], { flashSize: MB4, chip: "esp32" }))).toEqual([]);
+  });
+  it("warns about an unaligned address, naming the aligned one and the bytes the erase takes", () => {
+    const warnings = validateFlashPlan([data(0x9100, 0x100, "nvs.bin"), data(0xb000, 0x10, "ok.bin")], { flashSize: MB4, chip: "esp32" });
+    expect(warnings).toEqual([{ region: "nvs.bin", message: expect.stringMatching(/0x9100 is not 4 KB-aligned.*0x9000\.\.0x9100 \(256 bytes before it\) will be erased.*flash at 0x9000/) }]);
+  });
+});
+
 describe("patchFlashParams", () => {
   it("changes mode/size/freq and keeps the image valid", () => {
     const patched = patchFlashParams(app, { mode: "dout", size: "8MB", freq: "80m" });
