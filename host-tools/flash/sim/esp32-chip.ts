@@ -3,6 +3,7 @@ import { Op, dataChecksum, opName } from "../protocol/commands.ts";
 import { decodeRequest, encodeResponse, type Request } from "../protocol/packets.ts";
 import { SlipDecoder, slipEncode } from "../protocol/slip.ts";
 import { loadStub, type StubImage } from "../loader/stub.ts";
+import { CommandFaults, type CommandFault } from "./faults.ts";
 import { StreamInflater } from "./inflater.ts";
 import { BLOCK, FLASH_TIMING, SECTOR, type SimulatedFlash } from "./spi-flash.ts";
 import { Esp32Registers } from "./esp32-registers.ts";
@@ -22,6 +23,8 @@ export interface ChipSimOptions {
   impersonate?: { chipMagic: number; securityInfoChipId?: number };
   /** Refuse RAM uploads (MEM_BEGIN), as a ROM in secure download mode does: no stub can run. */
   refuseRamUpload?: boolean;
+  /** Commands damaged on their way in (see CommandFault). */
+  commandFaults?: CommandFault[];
 }
 
 type Mode = "rom" | "stub" | "user-code";
@@ -82,6 +85,7 @@ export class SimulatedEsp32 {
   #readAck: ((total: number) => void) | undefined;
   readonly #securityInfoChipId: number | undefined;
   readonly #refuseRamUpload: boolean;
+  readonly #commandFaults: CommandFaults;
 
   constructor(options: ChipSimOptions, send: (bytes: Uint8Array) => void) {
     this.#flash = options.flash;
@@ -91,6 +95,7 @@ export class SimulatedEsp32 {
     this.#registers = new Esp32Registers(options.mac ?? Uint8Array.from([0x24, 0x0a, 0xc4, 0x5e, 0x1a, 0xb0]), this.#flash.jedecId, () => this.baud, options.impersonate?.chipMagic);
     this.#securityInfoChipId = options.impersonate?.securityInfoChipId;
     this.#refuseRamUpload = options.refuseRamUpload ?? false;
+    this.#commandFaults = new CommandFaults(options.commandFaults);
   }
 
   receive(bytes: Uint8Array): void {
@@ -122,6 +127,7 @@ export class SimulatedEsp32 {
       if (frame.length >= 2 && frame[0] === 0) this.#reply(frame[1]!, 0, new Uint8Array(), this.#isStub ? STUB_ERROR.badLength : ROM_ERROR.invalidMessage);
       return;
     }
+    request = { ...request, data: this.#commandFaults.apply(request.op, request.data) };
     const name = opName(request.op);
     this.commandCounts.set(name, (this.commandCounts.get(name) ?? 0) + 1);
     try {
@@ -278,6 +284,9 @@ export class SimulatedEsp32 {
     const offset = this.#word(data, 3);
     if (offset + size > this.#flash.size) this.#refuse(ROM_ERROR.invalidMessage, STUB_ERROR.tooMuch, "write past the end of flash");
     if (blockSize === 0 || blockSize > 0x4000) this.#refuse(ROM_ERROR.invalidMessage, STUB_ERROR.badBlockSize, "bad block size");
+    // The ROM erases from the offset itself, which its erase routine refuses unless it starts a sector (esptool pads
+    // ROM writes to a sector for this reason); the stub rounds down and erases from there.
+    if (!this.#isStub && offset % SECTOR !== 0) this.#refuse(ROM_ERROR.failed, STUB_ERROR.invalid, "flash offset not sector aligned");
     await this.#waitForFlash();
     this.#write?.inflater?.close();
     const compressed = op === Op.FLASH_DEFL_BEGIN;

@@ -1,3 +1,5 @@
+import { Op, type OpName } from "../protocol/commands.ts";
+
 /** Line faults the simulator can inject, all driven by one seeded generator so a failing run can be replayed. */
 export interface FaultOptions {
   /** Seed of the generator (runs with the same seed and traffic fail the same way). */
@@ -13,6 +15,68 @@ export interface FaultOptions {
   /** An adapter that cannot keep up: above this baud, bytes are corrupted with `unreliableRate`. */
   unreliableAbove?: number;
   unreliableRate?: number;
+  /** Damage to particular commands, applied where the chip reads them (after the line's own faults). */
+  commands?: CommandFault[];
+}
+
+/**
+ * One field of one command damaged on the way to the chip. BEGIN commands carry no checksum and the data commands'
+ * checksum covers only the payload, so such damage reaches the loader unnoticed, as a bit flip on a cable would.
+ */
+export interface CommandFault {
+  op: OpName;
+  /** address and length of a BEGIN, MD5, READ or ERASE; sequence number and length of a DATA block. */
+  field: "address" | "length" | "sequence";
+  /** The first command of that op to damage, counting from 1 (resent commands count too). */
+  nth: number;
+  /** How many of them in a row (default 1). */
+  times?: number;
+  /** XORed into the field's 32-bit word. */
+  xor: number;
+}
+
+/** The word index of each field in the commands that have it. */
+const FIELD_WORDS: Partial<Record<OpName, Partial<Record<CommandFault["field"], number>>>> = {
+  FLASH_BEGIN: { length: 0, address: 3 },
+  FLASH_DEFL_BEGIN: { length: 0, address: 3 },
+  MEM_BEGIN: { length: 0, address: 3 },
+  FLASH_DATA: { length: 0, sequence: 1 },
+  FLASH_DEFL_DATA: { length: 0, sequence: 1 },
+  MEM_DATA: { length: 0, sequence: 1 },
+  SPI_FLASH_MD5: { address: 0, length: 1 },
+  ERASE_REGION: { address: 0, length: 1 },
+  READ_FLASH: { address: 0, length: 1 },
+  READ_FLASH_SLOW: { address: 0, length: 1 },
+};
+
+/** Applies CommandFaults to decoded requests; counts each op as it arrives. */
+export class CommandFaults {
+  readonly #faults: CommandFault[];
+  readonly #seen = new Map<number, number>();
+
+  constructor(faults: CommandFault[] = []) {
+    for (const fault of faults) {
+      if (FIELD_WORDS[fault.op]?.[fault.field] === undefined) throw new RangeError(`${fault.op} has no ${fault.field} field to damage`);
+    }
+    this.#faults = faults;
+  }
+
+  /** The request's data, damaged if a fault targets this occurrence of its op (a copy; the input is untouched). */
+  apply(op: number, data: Uint8Array): Uint8Array {
+    if (this.#faults.length === 0) return data;
+    const count = (this.#seen.get(op) ?? 0) + 1;
+    this.#seen.set(op, count);
+    let out = data;
+    for (const fault of this.#faults) {
+      if (Op[fault.op] !== op || count < fault.nth || count >= fault.nth + (fault.times ?? 1)) continue;
+      const at = FIELD_WORDS[fault.op]![fault.field]! * 4;
+      if (out.length < at + 4) continue;
+      if (out === data) out = data.slice();
+      const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+      view.setUint32(at, (view.getUint32(at, true) ^ fault.xor) >>> 0, true);
+    }
+    return out;
+  }
 }
 
 /** Applies FaultOptions to byte chunks. */

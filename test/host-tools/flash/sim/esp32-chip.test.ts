@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Op, dataChecksum } from "../../../../host-tools/flash/protocol/commands.ts";
 import { decodeResponse, encodeRequest, words } from "../../../../host-tools/flash/protocol/packets.ts";
 import { SlipDecoder, slipEncode } from "../../../../host-tools/flash/protocol/slip.ts";
+import { CommandFaults } from "../../../../host-tools/flash/sim/faults.ts";
 import { SimulatedEsp32 } from "../../../../host-tools/flash/sim/esp32-chip.ts";
 import { SimulatedFlash } from "../../../../host-tools/flash/sim/spi-flash.ts";
 
@@ -41,6 +42,25 @@ describe("SimulatedEsp32", () => {
     await chip.idle();
     const statuses = replies.map((frame) => Array.from(decodeResponse(frame).data.subarray(0, 2)));
     expect(statuses).toEqual([[0, 0], [0, 0], [1, 0x07], [0, 0], [0, 0]]);
+  });
+
+  it("in ROM mode refuses a FLASH_BEGIN that does not start a sector, and takes it sector-aligned", async () => {
+    const { chip, replies, send } = chipWithReplies();
+    send(Op.SPI_ATTACH, words(0, 0));
+    send(Op.FLASH_BEGIN, words(0x400, 1, 0x400, 0x1100));
+    send(Op.FLASH_BEGIN, words(0x400, 1, 0x400, 0x1000));
+    await chip.idle();
+    const statuses = replies.map((frame) => Array.from(decodeResponse(frame).data.subarray(0, 2)));
+    expect(statuses).toEqual([[0, 0], [1, 0x06], [0, 0]]);
+  });
+
+  it("damages the chosen field of the Nth command only (a targeted fault), and names a field a command lacks", async () => {
+    const faults = new CommandFaults([{ op: "FLASH_DEFL_BEGIN", field: "address", nth: 2, xor: 0x10000 }]);
+    const begin = words(0x1000, 1, 0x4000, 0x10000);
+    const seen = [1, 2, 3].map(() => new DataView(faults.apply(Op.FLASH_DEFL_BEGIN, begin).buffer).getUint32(12, true));
+    expect(seen).toEqual([0x10000, 0, 0x10000]);
+    expect(new DataView(begin.buffer).getUint32(12, true)).toBe(0x10000);
+    expect(() => new CommandFaults([{ op: "SYNC", field: "address", nth: 1, xor: 1 }])).toThrow(/SYNC has no address field/);
   });
 
   it("never throws and always settles on arbitrary commands (including malformed ones)", async () => {
