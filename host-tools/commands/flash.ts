@@ -13,7 +13,8 @@ const USAGE = `usage: esplab flash [ADDR FILE]... [options]
 Writes images to the board's flash, compressed, and verifies every region by MD5. Regions whose bytes are already
 on the chip are skipped. With no ADDR FILE pairs it flashes the last \`esplab build --device esp32\` output
 (bootloader at 0x1000, partition table at 0x8000, app at 0x10000).
-Every image is checked (magic, chip, size, partitions, overlaps) before anything is written.
+Every image is checked (magic, chip, size, partitions, regions sharing a 4 KB erase sector) before anything is
+written; after the last write every region is verified again, and success means the whole set is on the chip.
 
 options:
   --flash-mode MODE   rewrite the bootloader header: qio | qout | dio | dout
@@ -57,7 +58,11 @@ export async function run(args: string[]): Promise<number> {
       onErase: () => log("Erasing the whole flash..."),
       skipUnchanged: !values["no-skip"],
       compress: !values["no-compress"],
+      onWarning: (warning) => log(`Warning: ${warning.region}: ${warning.message}`),
       onRegionStart: quiet ? undefined : (region) => progress.start(`${region.name} @ ${hex(region.address)}`),
+      onLinkChange: quiet ? undefined : (link) => progress.note(`noisy line: blocks lost, now ${link}`),
+      onRepair: (damaged) => log(`Checking the whole plan: ${damaged.map((r) => `${r.name} @ ${hex(r.address)}`).join(", ")} changed after it was verified (a later write landed on it); writing it again`),
+      onPlanVerified: quiet ? undefined : (seconds) => log(`Every region verified again after the last write (${seconds.toFixed(2)} s)`),
       onProgress: quiet ? undefined : (_region, p) => progress.update(p.written, p.total),
       onRegionDone: quiet ? undefined : (report) => {
         if (report.skipped) return log(`${report.name} @ ${hex(report.address)}: unchanged (MD5 ${report.md5}), skipped`);

@@ -62,6 +62,15 @@ export interface WriteProgress {
   sent: number;
 }
 
+export interface WriteOptions {
+  compress?: boolean;
+  /** Bytes per data command (defaultBlockSize unless told); smaller blocks survive a noisy line better. */
+  blockSize?: number;
+  /** Sends of one block before the write gives up (default: tries + 2). */
+  blockTries?: number;
+  onProgress?: (progress: WriteProgress) => void;
+}
+
 const FLASH_BLOCK_ROM = 0x400;
 const FLASH_BLOCK_STUB = 0x4000;
 const RAM_BLOCK = 0x1800;
@@ -314,9 +323,9 @@ export class EspLoader {
    * Writes one region (compressed unless told otherwise) and checks its MD5 on the chip. Throws VerifyError on a
    * mismatch; the caller decides whether to try again.
    */
-  async writeRegion(address: number, data: Uint8Array, options: { compress?: boolean; onProgress?: (progress: WriteProgress) => void } = {}): Promise<void> {
+  async writeRegion(address: number, data: Uint8Array, options: WriteOptions = {}): Promise<void> {
     const compress = options.compress ?? true;
-    const blockSize = this.isStub ? FLASH_BLOCK_STUB : FLASH_BLOCK_ROM;
+    const blockSize = options.blockSize ?? this.defaultBlockSize;
     const payload = compress ? new Uint8Array(deflateSync(data, { level: 9 })) : data;
     const blocks = Math.ceil(payload.length / blockSize);
     const ratio = data.length / Math.max(1, payload.length);
@@ -331,7 +340,7 @@ export class EspLoader {
       let block = payload.subarray(seq * blockSize, (seq + 1) * blockSize);
       if (!compress && block.length < blockSize) block = concat(block, new Uint8Array(blockSize - block.length).fill(0xff));
       const blockTimeout = Math.max(this.#timeouts.default, (this.#timeouts.eraseWritePerMb * block.length * ratio) / MB);
-      await this.command(dataOp, concat(words(block.length, seq, 0, 0), block), { checksum: dataChecksum(block), timeoutMs: blockTimeout, tries: this.#tries + 2 });
+      await this.command(dataOp, concat(words(block.length, seq, 0, 0), block), { checksum: dataChecksum(block), timeoutMs: blockTimeout, tries: options.blockTries ?? this.#tries + 2 });
       sent += block.length;
       options.onProgress?.({ written: Math.min(data.length, Math.round(sent * ratio)), total: data.length, sent });
     }
@@ -340,6 +349,11 @@ export class EspLoader {
     if (actual !== expected) {
       throw new VerifyError("md5-mismatch", `flash at 0x${address.toString(16)} reads back with MD5 ${actual}, expected ${expected}`);
     }
+  }
+
+  /** The largest block each loader takes: 16 KB for the stub, 1 KB for the ROM. */
+  get defaultBlockSize(): number {
+    return this.isStub ? FLASH_BLOCK_STUB : FLASH_BLOCK_ROM;
   }
 
   /** Reads flash: streamed by the stub (with acknowledgements), 64 bytes per command from the ROM. */

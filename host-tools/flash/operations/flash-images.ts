@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import { EsplabError, ProtocolError, TimeoutError } from "../../../firmware/core/errors.ts";
 import { MAX_TABLE_LENGTH, PartitionTableError, parsePartitionTable, type PartitionTable } from "../image/partition-table.ts";
-import { validateFlashPlan, type FlashRegion } from "../image/plan.ts";
+import { FLASH_SECTOR, validateFlashPlan, type FlashPlanWarning, type FlashRegion } from "../image/plan.ts";
 import { CommandFailedError, VerifyError, type WriteProgress } from "../loader/esp-loader.ts";
+import { LinkTuner } from "./link-tuner.ts";
+import { hex } from "./numbers.ts";
 import type { Session } from "./session.ts";
 
 export const PARTITION_TABLE_OFFSET = 0x8000;
@@ -18,6 +20,8 @@ export interface RegionReport {
   md5: string;
   seconds: number;
   attempts: number;
+  /** Written again because the check of the whole plan found it damaged after it had been verified. */
+  repaired?: boolean;
 }
 
 export interface FlashOptions {
@@ -27,52 +31,107 @@ export interface FlashOptions {
   /** Check the chip's MD5 first and leave identical regions alone (default true). */
   skipUnchanged?: boolean;
   compress?: boolean;
-  /** Writes per region before giving up after verification or line failures (default 3). */
+  /** Writes per region, at each link setting, before giving up after verification or line failures (default 3). */
   attempts?: number;
+  /** false: keep the first block size and baud whatever the line does (for comparisons). */
+  adaptLink?: boolean;
+  /** Something in the plan worth knowing that is not an error (an unaligned address). */
+  onWarning?: (warning: FlashPlanWarning) => void;
   /** A region is about to be written (after the unchanged check). */
   onRegionStart?: (region: FlashRegion) => void;
   onProgress?: (region: FlashRegion, progress: WriteProgress) => void;
   onRegionDone?: (report: RegionReport) => void;
+  /** The line failed a write, and the next try uses smaller blocks or a lower baud (described). */
+  onLinkChange?: (description: string) => void;
+  /** Every region was checked again after the last write, in `seconds`. */
+  onPlanVerified?: (seconds: number) => void;
+  /** These regions no longer held their image after later writes and are written again. */
+  onRepair?: (regions: FlashRegion[]) => void;
 }
 
 /** Something went wrong while writing; says which region and that a re-run completes the job. */
 export class FlashWriteError extends EsplabError {}
 
+/** Rounds of rewriting regions that a later write damaged, before the plan is declared not to hold. */
+const REPAIR_ROUNDS = 2;
+
 /**
- * Validates every region against the connected chip (magic, chip id, flash size, partitions, overlaps) before
- * touching it, then writes each region that differs and verifies it by MD5. Never reports success without a match.
+ * Validates every region against the connected chip (magic, chip id, flash size, partitions, sector overlaps) before
+ * touching it, then writes each region that differs and verifies it by MD5. Once anything has been written, every
+ * region is checked again: a damaged command (a BEGIN carries no checksum) can land a write on a region verified
+ * earlier. Success is reported only when the whole plan is on the chip.
  */
 export async function flashImages(session: Session, regions: FlashRegion[], options: FlashOptions = {}): Promise<RegionReport[]> {
   const partitions = partitionsIn(regions) ?? (await partitionsOnChip(session));
-  validateFlashPlan(regions, { chip: session.chip.kind.name, flashSize: session.flashSize, partitions });
+  const warnings = validateFlashPlan(regions, { chip: session.chip.kind.name, flashSize: session.flashSize, partitions });
+  for (const warning of warnings) options.onWarning?.(warning);
+  // The ROM cannot start a write inside a sector: pad with erased bytes back to it, as esptool does.
+  const planned = session.loader.isStub ? regions : regions.map(alignToSector);
   if (options.eraseAll) {
     options.onErase?.();
     await session.loader.eraseFlash();
   }
+  const tuner = new LinkTuner(session);
   const reports: RegionReport[] = [];
-  for (const region of regions) {
-    const report = await flashRegion(session, region, options);
+  for (const region of planned) {
+    const report = await flashRegion(session, region, tuner, options);
     reports.push(report);
     options.onRegionDone?.(report);
   }
+  if (reports.some((report) => !report.skipped)) await holdWholePlan(session, planned, reports, tuner, options);
   return reports;
 }
 
-async function flashRegion(session: Session, region: FlashRegion, options: FlashOptions): Promise<RegionReport> {
+/** Checks every region's MD5 again; rewrites the ones a later write damaged (bounded), or fails naming them. */
+async function holdWholePlan(session: Session, regions: FlashRegion[], reports: RegionReport[], tuner: LinkTuner, options: FlashOptions): Promise<void> {
+  for (let round = 0; ; round++) {
+    const started = performance.now();
+    const damaged: number[] = [];
+    for (const [index, region] of regions.entries()) {
+      if ((await session.loader.md5(region.address, region.data.length)) !== reports[index]!.md5) damaged.push(index);
+    }
+    if (damaged.length === 0) return options.onPlanVerified?.((performance.now() - started) / 1000);
+    const names = damaged.map((index) => `${regions[index]!.name} at ${hex(regions[index]!.address)}`).join(", ");
+    if (round >= REPAIR_ROUNDS) {
+      throw new FlashWriteError("plan-not-held", `after writing, ${names} no longer held what was written, even after ${REPAIR_ROUNDS} rewrites: later writes keep landing on it, which a damaged command on the line does.\nThe board is not fully flashed. Check the USB cable, try a lower --baud, and run the same command again.`);
+    }
+    options.onRepair?.(damaged.map((index) => regions[index]!));
+    for (const index of damaged) {
+      const previous = reports[index]!;
+      const report = await writeRegion(session, regions[index]!, tuner, options, performance.now(), previous);
+      reports[index] = { ...report, attempts: previous.attempts + report.attempts, repaired: true };
+    }
+  }
+}
+
+async function flashRegion(session: Session, region: FlashRegion, tuner: LinkTuner, options: FlashOptions): Promise<RegionReport> {
   const started = performance.now();
   const md5 = createHash("md5").update(region.data).digest("hex");
   const base = { name: region.name, address: region.address, size: region.data.length, md5 };
   if ((options.skipUnchanged ?? true) && !options.eraseAll && (await alreadyOnChip(session, region, md5))) {
     return { ...base, compressedSize: 0, skipped: true, seconds: (performance.now() - started) / 1000, attempts: 0 };
   }
+  options.onRegionStart?.(region);
+  return writeRegion(session, region, tuner, options, started, base);
+}
+
+/**
+ * Writes a region until its MD5 matches. A write the line defeats (a block lost on every try) is tried again with
+ * smaller blocks or a lower baud; up to `attempts` failures are allowed at each setting.
+ */
+async function writeRegion(session: Session, region: FlashRegion, tuner: LinkTuner, options: FlashOptions, started: number, base: Pick<RegionReport, "name" | "address" | "size" | "md5">): Promise<RegionReport> {
   const compress = options.compress ?? true;
   const attempts = options.attempts ?? 3;
-  options.onRegionStart?.(region);
+  const adapt = options.adaptLink ?? true;
+  let failuresHere = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       let sent = 0;
       await session.loader.writeRegion(region.address, region.data, {
         compress,
+        blockSize: tuner.blockSize,
+        // While there is a smaller block or a lower rate to go to, a block failing three times in a row is enough.
+        blockTries: adapt && tuner.canStepDown ? 3 : undefined,
         onProgress: (progress) => {
           sent = progress.sent;
           options.onProgress?.(region, progress);
@@ -80,13 +139,29 @@ async function flashRegion(session: Session, region: FlashRegion, options: Flash
       });
       return { ...base, compressedSize: sent, skipped: false, seconds: (performance.now() - started) / 1000, attempts: attempt };
     } catch (error) {
-      const retryable = error instanceof VerifyError || error instanceof TimeoutError || error instanceof ProtocolError || error instanceof CommandFailedError;
-      if (!retryable || attempt >= attempts) {
-        throw new FlashWriteError("write-failed", `writing ${region.name} at 0x${region.address.toString(16)} failed after ${attempt} attempt(s): ${(error as Error).message}\nNothing was reported written for this region; run the same command again to finish (regions already on the chip are skipped).`, { cause: error });
+      const lineFailure = error instanceof TimeoutError || error instanceof ProtocolError || error instanceof CommandFailedError;
+      const retryable = lineFailure || error instanceof VerifyError;
+      failuresHere++;
+      if (retryable) await session.loader.channel.drain(20, 500);
+      if (lineFailure && adapt && (await tuner.stepDown())) {
+        failuresHere = 0;
+        options.onLinkChange?.(tuner.describe());
+        continue;
       }
-      await session.loader.channel.drain(20, 500);
+      if (!retryable || failuresHere >= attempts) {
+        throw new FlashWriteError("write-failed", `writing ${region.name} at ${hex(region.address)} failed after ${attempt} attempt(s)${tuner.stepped ? ` (down to ${tuner.describe()})` : ""}: ${(error as Error).message}\nNothing was reported written for this region; run the same command again to finish (regions already on the chip are skipped).`, { cause: error });
+      }
     }
   }
+}
+
+/** The region moved back to the start of its sector, the gap filled with erased bytes (what the erase leaves). */
+function alignToSector(region: FlashRegion): FlashRegion {
+  const over = region.address % FLASH_SECTOR;
+  if (over === 0) return region;
+  const data = new Uint8Array(over + region.data.length).fill(0xff, 0, over);
+  data.set(region.data, over);
+  return { ...region, address: region.address - over, data };
 }
 
 /**

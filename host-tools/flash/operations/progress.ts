@@ -5,6 +5,7 @@ export class ProgressLine {
   #label = "";
   #started = 0;
   #lastDrawn = -1;
+  #note = "";
 
   constructor(out: NodeJS.WritableStream & { isTTY?: boolean }, now: () => number = () => performance.now()) {
     this.#out = out;
@@ -17,12 +18,19 @@ export class ProgressLine {
     this.#lastDrawn = -1;
   }
 
+  /** Something the reader should see beside the bar from now on (the link slowed down on a noisy line). */
+  note(text: string): void {
+    this.#note = text;
+    this.#lastDrawn = -1;
+    if (!this.#out.isTTY) this.#out.write(`${this.#label}: ${text}\n`);
+  }
+
   update(done: number, total: number): void {
     if (!this.#out.isTTY) return;
     const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
     if (percent === this.#lastDrawn) return;
     this.#lastDrawn = percent;
-    this.#out.write(`\r${formatProgress(this.#label, done, total, (this.#now() - this.#started) / 1000)}\x1b[K`);
+    this.#out.write(`\r${formatProgress(this.#label, done, total, (this.#now() - this.#started) / 1000)}${this.#note ? `  (${this.#note})` : ""}\x1b[K`);
   }
 
   /** Ends the line with a summary (always printed, TTY or not). */
