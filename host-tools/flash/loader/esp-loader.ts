@@ -21,6 +21,9 @@ export class UnsupportedCommandError extends EsplabError {}
 /** Flash content read back (as an MD5) differs from what was written. */
 export class VerifyError extends EsplabError {}
 
+/** Called on each lost or damaged exchange; false stops the retries. */
+type RetryHook = (error: unknown) => boolean;
+
 /** Milliseconds; the defaults are esptool's. */
 export interface LoaderTimeouts {
   default: number;
@@ -68,7 +71,16 @@ export interface WriteOptions {
   blockSize?: number;
   /** Sends of one block before the write gives up (default: tries + 2). */
   blockTries?: number;
+  /** Told of every block sent and every damaged or lost one; may end the write early to change the block size. */
+  line?: LineObserver;
   onProgress?: (progress: WriteProgress) => void;
+}
+
+/** Watches a write's blocks on the line. */
+export interface LineObserver {
+  blockSent(failed: boolean): void;
+  /** After a failure: whether to stop retrying this write (so the caller can go on with smaller blocks). */
+  shouldGiveUp(): boolean;
 }
 
 const FLASH_BLOCK_ROM = 0x400;
@@ -187,11 +199,11 @@ export class EspLoader {
    * Sends a command, checks its status and returns the response data before the status bytes. Retries lost or
    * damaged exchanges (timeouts, corrupt packets, checksum refusals) up to `tries` times.
    */
-  async command(op: number, data: Uint8Array, options: { checksum?: number; timeoutMs?: number; responseLength?: number; unsupportedOk?: boolean; tries?: number } = {}): Promise<Uint8Array> {
+  async command(op: number, data: Uint8Array, options: { checksum?: number; timeoutMs?: number; responseLength?: number; unsupportedOk?: boolean; tries?: number; onRetry?: RetryHook } = {}): Promise<Uint8Array> {
     return (await this.commandWithValue(op, data, options)).data;
   }
 
-  async commandWithValue(op: number, data: Uint8Array, options: { checksum?: number; timeoutMs?: number; responseLength?: number; unsupportedOk?: boolean; tries?: number } = {}): Promise<{ value: number; data: Uint8Array }> {
+  async commandWithValue(op: number, data: Uint8Array, options: { checksum?: number; timeoutMs?: number; responseLength?: number; unsupportedOk?: boolean; tries?: number; onRetry?: RetryHook } = {}): Promise<{ value: number; data: Uint8Array }> {
     const tries = options.tries ?? this.#tries;
     const responseLength = options.responseLength ?? 0;
     let lastError: unknown;
@@ -205,11 +217,15 @@ export class EspLoader {
           throw new ProtocolError("short-reply", `${opName(op)} reply has ${response.data.length} bytes, expected ${responseLength + statusLength}`);
         }
         const status = response.data.subarray(responseLength, responseLength + 2);
+        // A failure flag with no error code is no answer a loader gives: the reply was damaged on the way.
+        if (status[0] !== 0 && status[1] === 0) throw new ProtocolError("damaged-reply", `${opName(op)} reply arrived damaged`);
         if (status[0] !== 0) throw new CommandFailedError(op, status[1]!);
         return { value: response.value, data: response.data.subarray(0, responseLength) };
       } catch (error) {
         const transient = error instanceof TimeoutError || error instanceof ProtocolError || (error instanceof CommandFailedError && TRANSIENT_STATUS.has(error.status));
-        if (!transient || attempt === tries) throw error;
+        // The hook hears of every transient failure, the last one too, and may stop the retries.
+        const keepTrying = transient && (options.onRetry?.(error) ?? true);
+        if (!transient || attempt === tries || !keepTrying) throw error;
         lastError = error;
         this.#log(`${opName(op)}: ${(error as Error).message}; retrying (${attempt}/${tries - 1})`);
         await this.channel.drain(10, 300);
@@ -236,7 +252,8 @@ export class EspLoader {
       await this.command(Op.MEM_BEGIN, words(image.length, blocks, RAM_BLOCK, start));
       for (let seq = 0; seq < blocks; seq++) {
         const block = image.subarray(seq * RAM_BLOCK, (seq + 1) * RAM_BLOCK);
-        await this.command(Op.MEM_DATA, concat(words(block.length, seq, 0, 0), block), { checksum: dataChecksum(block) });
+        // A 6 KB block on a noisy line at the ROM's 115200 is often damaged; resending one costs half a second.
+        await this.command(Op.MEM_DATA, concat(words(block.length, seq, 0, 0), block), { checksum: dataChecksum(block), tries: this.#tries + 5 });
       }
     }
     await this.command(Op.MEM_END, words(0, stub.entry), { tries: 1 });
@@ -340,7 +357,16 @@ export class EspLoader {
       let block = payload.subarray(seq * blockSize, (seq + 1) * blockSize);
       if (!compress && block.length < blockSize) block = concat(block, new Uint8Array(blockSize - block.length).fill(0xff));
       const blockTimeout = Math.max(this.#timeouts.default, (this.#timeouts.eraseWritePerMb * block.length * ratio) / MB);
-      await this.command(dataOp, concat(words(block.length, seq, 0, 0), block), { checksum: dataChecksum(block), timeoutMs: blockTimeout, tries: options.blockTries ?? this.#tries + 2 });
+      await this.command(dataOp, concat(words(block.length, seq, 0, 0), block), {
+        checksum: dataChecksum(block),
+        timeoutMs: blockTimeout,
+        tries: options.blockTries ?? this.#tries + 2,
+        onRetry: () => {
+          options.line?.blockSent(true);
+          return !(options.line?.shouldGiveUp() ?? false);
+        },
+      });
+      options.line?.blockSent(false);
       sent += block.length;
       options.onProgress?.({ written: Math.min(data.length, Math.round(sent * ratio)), total: data.length, sent });
     }

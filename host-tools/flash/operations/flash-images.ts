@@ -116,8 +116,9 @@ async function flashRegion(session: Session, region: FlashRegion, tuner: LinkTun
 }
 
 /**
- * Writes a region until its MD5 matches. A write the line defeats (a block lost on every try) is tried again with
- * smaller blocks or a lower baud; up to `attempts` failures are allowed at each setting.
+ * Writes a region until its MD5 matches. A write the line defeats (blocks lost more often than smaller ones would be,
+ * or one lost on every try) is tried again with smaller blocks or a lower baud; `attempts` failures are allowed at
+ * each setting.
  */
 async function writeRegion(session: Session, region: FlashRegion, tuner: LinkTuner, options: FlashOptions, started: number, base: Pick<RegionReport, "name" | "address" | "size" | "md5">): Promise<RegionReport> {
   const compress = options.compress ?? true;
@@ -130,13 +131,13 @@ async function writeRegion(session: Session, region: FlashRegion, tuner: LinkTun
       await session.loader.writeRegion(region.address, region.data, {
         compress,
         blockSize: tuner.blockSize,
-        // While there is a smaller block or a lower rate to go to, a block failing three times in a row is enough.
-        blockTries: adapt && tuner.canStepDown ? 3 : undefined,
+        line: adapt ? tuner : undefined,
         onProgress: (progress) => {
           sent = progress.sent;
           options.onProgress?.(region, progress);
         },
       });
+      if (adapt && tuner.settle()) options.onLinkChange?.(tuner.describe());
       return { ...base, compressedSize: sent, skipped: false, seconds: (performance.now() - started) / 1000, attempts: attempt };
     } catch (error) {
       const lineFailure = error instanceof TimeoutError || error instanceof ProtocolError || error instanceof CommandFailedError;

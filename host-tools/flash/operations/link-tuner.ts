@@ -1,33 +1,41 @@
+import type { LineObserver } from "../loader/esp-loader.ts";
 import type { Session } from "./session.ts";
 
-/** Block sizes tried, largest first: a block is lost whole when one byte of it is damaged. */
+/** Block sizes the tuner chooses from, largest first: a block is lost whole when one byte of it is damaged. */
 const BLOCK_SIZES = [0x4000, 0x1000, 0x400, 0x100];
 /** Rates tried below the session's, once blocks are as small as they go. */
 const LOWER_RATES = [460800, 230400, 115200];
+/** Bytes a block carries besides its data: command header, SLIP framing and the chip's answer. */
+const FRAMING = 40;
+/** The wait for each answer, as bytes the line could have carried meanwhile. */
+const TURNAROUND = 40;
+/** The share of the smallest blocks failing that calls for a lower baud. */
+const LOWER_RATE_AT = 0.25;
+/** Failures seen before the estimate of the line's error rate is trusted enough to change the block size. */
+const EVIDENCE = 5;
 
 /**
- * How a flash write uses the line: the block size and the baud. Each time a write fails on the line (a block lost
- * or damaged on every try), the next write uses smaller blocks, and once those are as small as they go, a lower baud,
- * so a marginal cable finishes slower instead of failing.
+ * How a flash write uses the line: the block size and the baud. It counts damaged and lost blocks, estimates the
+ * line's byte error rate from them and picks the block size that carries the most data per second at that rate;
+ * when even the smallest blocks keep failing, it lowers the baud. A marginal cable then finishes, slower.
  */
-export class LinkTuner {
+export class LinkTuner implements LineObserver {
   readonly #session: Session;
+  readonly #largest: number;
   #blockSize: number;
+  #sends = 0;
+  #failures = 0;
   #stepped = false;
   #ratesExhausted = false;
 
   constructor(session: Session) {
     this.#session = session;
-    this.#blockSize = session.loader.defaultBlockSize;
+    this.#largest = session.loader.defaultBlockSize;
+    this.#blockSize = this.#largest;
   }
 
   get blockSize(): number {
     return this.#blockSize;
-  }
-
-  /** Whether a step down is still possible (so a failing block may be given up on early). */
-  get canStepDown(): boolean {
-    return this.#smallerBlock() !== undefined || this.#lowerRate() !== undefined;
   }
 
   /** Whether the link has been slowed down from what the session started with. */
@@ -41,19 +49,41 @@ export class LinkTuner {
     return `${size} blocks at ${this.#session.baud} baud`;
   }
 
-  /** Takes one step down (smaller blocks first, then a lower baud). False when there is none left. */
+  blockSent(failed: boolean): void {
+    this.#sends++;
+    if (failed) this.#failures++;
+  }
+
+  /** Give up on the write when the failures so far say smaller blocks would be faster. */
+  shouldGiveUp(): boolean {
+    return this.#failures >= EVIDENCE && this.#bestBlock() < this.#blockSize;
+  }
+
+  /** After a successful write: takes smaller blocks for the next one if the failures seen call for it. */
+  settle(): boolean {
+    if (this.#failures < EVIDENCE || this.#bestBlock() >= this.#blockSize) return false;
+    this.#use(this.#bestBlock());
+    return true;
+  }
+
+  /**
+   * A write failed on the line: takes smaller blocks (the size the failures call for, at least one step smaller),
+   * or once blocks are as small as they go and a quarter of them still fail, a lower baud. False when it changed
+   * nothing (the write is then simply tried again, within its attempts).
+   */
   async stepDown(): Promise<boolean> {
-    const block = this.#smallerBlock();
-    if (block !== undefined) {
-      this.#blockSize = block;
-      this.#stepped = true;
+    const smaller = BLOCK_SIZES.find((size) => size < this.#blockSize);
+    if (smaller !== undefined) {
+      this.#use(Math.min(smaller, this.#bestBlock()));
       return true;
     }
+    // Blocks this small fail mostly when the line itself is bad; an occasional loss is retried at the same rate.
+    if (this.#ratesExhausted || this.#failures < this.#sends * LOWER_RATE_AT) return false;
     // A rate the adapter cannot hold is skipped (changeBaud goes back to the old one) and the next lower one tried.
     for (const rate of LOWER_RATES.filter((rate) => rate < this.#session.baud)) {
       if (await this.#session.loader.changeBaud(rate)) {
         this.#session.baud = rate;
-        this.#stepped = true;
+        this.#use(this.#blockSize);
         return true;
       }
     }
@@ -61,11 +91,20 @@ export class LinkTuner {
     return false;
   }
 
-  #smallerBlock(): number | undefined {
-    return BLOCK_SIZES.find((size) => size < this.#blockSize);
+  #use(blockSize: number): void {
+    this.#blockSize = blockSize;
+    this.#sends = 0;
+    this.#failures = 0;
+    this.#stepped = true;
   }
 
-  #lowerRate(): number | undefined {
-    return this.#ratesExhausted ? undefined : LOWER_RATES.find((rate) => rate < this.#session.baud);
+  /** The block size with the best expected throughput at the byte error rate the counts suggest. */
+  #bestBlock(): number {
+    if (this.#failures === 0) return this.#blockSize;
+    const intact = Math.max(this.#sends - this.#failures, 0.5) / this.#sends;
+    const errorRate = -Math.log(intact) / (this.#blockSize + FRAMING);
+    const throughput = (size: number) => (size * Math.exp(-errorRate * (size + FRAMING))) / (size + FRAMING + TURNAROUND);
+    const sizes = BLOCK_SIZES.filter((size) => size <= this.#largest);
+    return sizes.reduce((best, size) => (throughput(size) > throughput(best) ? size : best), sizes[0]!);
   }
 }
