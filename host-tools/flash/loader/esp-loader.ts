@@ -184,7 +184,9 @@ export class EspLoader {
       try {
         response = decodeResponse(frame);
       } catch {
-        continue;
+        // Most likely the answer itself, damaged on the way: no other answer is coming, so resend now rather
+        // than wait out the timeout (a resent block is recognised by its sequence number and written once).
+        throw new ProtocolError("damaged-reply", `${opName(op)} reply arrived damaged`);
       }
       if (response.op === op) return response;
       if (unsupportedOk && response.data[0] !== 0 && response.data[1] === 0x05) {

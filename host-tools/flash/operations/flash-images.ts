@@ -118,26 +118,42 @@ async function flashRegion(session: Session, region: FlashRegion, tuner: LinkTun
 /**
  * Writes a region until its MD5 matches. A write the line defeats (blocks lost more often than smaller ones would be,
  * or one lost on every try) is tried again with smaller blocks or a lower baud; `attempts` failures are allowed at
- * each setting.
+ * each setting. Once the line has proved noisy, the rest of the region goes in pieces of at most 64 KB, each its own
+ * compressed stream checked by its own MD5, so a failure costs one piece instead of the region: the data blocks'
+ * 8-bit checksum lets about one damaged block in eight with two bad bytes through, which breaks the stream.
  */
 async function writeRegion(session: Session, region: FlashRegion, tuner: LinkTuner, options: FlashOptions, started: number, base: Pick<RegionReport, "name" | "address" | "size" | "md5">): Promise<RegionReport> {
   const compress = options.compress ?? true;
   const attempts = options.attempts ?? 3;
   const adapt = options.adaptLink ?? true;
+  const end = region.address + region.data.length;
   let failuresHere = 0;
+  /** Where the part of the region already on the chip (and verified) ends. */
+  let done = region.address;
+  let sent = 0;
   for (let attempt = 1; ; attempt++) {
     try {
-      let sent = 0;
-      await session.loader.writeRegion(region.address, region.data, {
-        compress,
-        blockSize: tuner.blockSize,
-        line: adapt ? tuner : undefined,
-        onProgress: (progress) => {
-          sent = progress.sent;
-          options.onProgress?.(region, progress);
-        },
-      });
-      if (adapt && tuner.settle()) options.onLinkChange?.(tuner.describe());
+      while (done < end) {
+        // Pieces end on sector boundaries: a piece's erase must not reach back into the one before it.
+        const pieceEnd = adapt && tuner.stepped ? Math.min(end, sectorBelow(done + PIECE)) : end;
+        const sentBefore = sent;
+        const offset = done - region.address;
+        await session.loader.writeRegion(done, region.data.subarray(offset, pieceEnd - region.address), {
+          compress,
+          blockSize: tuner.blockSize,
+          line: adapt ? tuner : undefined,
+          // The tuner ends a write early when smaller blocks would do better; short of that, a block that fails a
+          // few times on a noisy line is worth sending again.
+          blockTries: adapt ? 8 : undefined,
+          onProgress: (progress) => {
+            sent = sentBefore + progress.sent;
+            options.onProgress?.(region, { written: offset + progress.written, total: region.data.length, sent });
+          },
+        });
+        done = pieceEnd;
+        failuresHere = 0;
+        if (adapt && tuner.settle()) options.onLinkChange?.(tuner.describe());
+      }
       return { ...base, compressedSize: sent, skipped: false, seconds: (performance.now() - started) / 1000, attempts: attempt };
     } catch (error) {
       const lineFailure = error instanceof TimeoutError || error instanceof ProtocolError || error instanceof CommandFailedError;
@@ -155,6 +171,10 @@ async function writeRegion(session: Session, region: FlashRegion, tuner: LinkTun
     }
   }
 }
+
+/** The most of a region written as one compressed stream once the line has proved noisy. */
+const PIECE = 0x10000;
+const sectorBelow = (address: number) => address - (address % FLASH_SECTOR);
 
 /** The region moved back to the start of its sector, the gap filled with erased bytes (what the erase leaves). */
 function alignToSector(region: FlashRegion): FlashRegion {

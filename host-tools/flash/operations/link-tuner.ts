@@ -7,8 +7,10 @@ const BLOCK_SIZES = [0x4000, 0x1000, 0x400, 0x100];
 const LOWER_RATES = [460800, 230400, 115200];
 /** Bytes a block carries besides its data: command header, SLIP framing and the chip's answer. */
 const FRAMING = 40;
-/** The wait for each answer, as bytes the line could have carried meanwhile. */
-const TURNAROUND = 40;
+/** The wait for each answer before the next block goes (about 5 ms on the simulator at 921600 baud, measured). */
+const TURNAROUND_MS = 5;
+/** Giving up on a write resends what it had sent: only worth it for a clearly better block size. */
+const WORTH_RESTARTING = 1.5;
 /** The share of the smallest blocks failing that calls for a lower baud. */
 const LOWER_RATE_AT = 0.25;
 /** Failures seen before the estimate of the line's error rate is trusted enough to change the block size. */
@@ -54,9 +56,11 @@ export class LinkTuner implements LineObserver {
     if (failed) this.#failures++;
   }
 
-  /** Give up on the write when the failures so far say smaller blocks would be faster. */
+  /** Give up on the write when the failures so far say smaller blocks would be much faster. */
   shouldGiveUp(): boolean {
-    return this.#failures >= EVIDENCE && this.#bestBlock() < this.#blockSize;
+    if (this.#failures < EVIDENCE) return false;
+    const best = this.#bestBlock();
+    return best < this.#blockSize && this.#throughput(best) > WORTH_RESTARTING * this.#throughput(this.#blockSize);
   }
 
   /** After a successful write: takes smaller blocks for the next one if the failures seen call for it. */
@@ -98,13 +102,23 @@ export class LinkTuner implements LineObserver {
     this.#stepped = true;
   }
 
-  /** The block size with the best expected throughput at the byte error rate the counts suggest. */
+  /** The byte error rate the counts at the current block size suggest. */
+  #errorRate(): number {
+    if (this.#failures === 0) return 0;
+    const intact = Math.max(this.#sends - this.#failures, 0.5) / this.#sends;
+    return -Math.log(intact) / (this.#blockSize + FRAMING);
+  }
+
+  /** Data bytes per byte-time of the line, for blocks of `size` at the estimated error rate. */
+  #throughput(size: number): number {
+    const turnaround = (TURNAROUND_MS / 1000) * (this.#session.baud / 10);
+    return (size * Math.exp(-this.#errorRate() * (size + FRAMING))) / (size + FRAMING + turnaround);
+  }
+
+  /** The block size with the best expected throughput at the estimated error rate. */
   #bestBlock(): number {
     if (this.#failures === 0) return this.#blockSize;
-    const intact = Math.max(this.#sends - this.#failures, 0.5) / this.#sends;
-    const errorRate = -Math.log(intact) / (this.#blockSize + FRAMING);
-    const throughput = (size: number) => (size * Math.exp(-errorRate * (size + FRAMING))) / (size + FRAMING + TURNAROUND);
     const sizes = BLOCK_SIZES.filter((size) => size <= this.#largest);
-    return sizes.reduce((best, size) => (throughput(size) > throughput(best) ? size : best), sizes[0]!);
+    return sizes.reduce((best, size) => (this.#throughput(size) > this.#throughput(best) ? size : best), sizes[0]!);
   }
 }

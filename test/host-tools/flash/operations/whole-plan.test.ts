@@ -15,7 +15,12 @@ function holds(flash: SimulatedFlash, region: Region): boolean {
   return Buffer.from(flash.read(region.address, region.data.length)).equals(Buffer.from(region.data));
 }
 
-const random = (length: number) => new Uint8Array(randomBytes(length));
+/** Random data that does not start like an app image (0xe9), which the plan would check as one. */
+function random(length: number): Uint8Array {
+  const data = new Uint8Array(randomBytes(length));
+  data[0] = 0;
+  return data;
+}
 
 /** Flashes `regions` through a chip that damages `commands`; returns the reports (or the error) and the flash. */
 async function flashThrough(commands: CommandFault[], regions: Region[], options: { stub?: boolean } & FlashOptions = {}) {
