@@ -73,7 +73,7 @@ export function validateFlashPlan(regions: FlashRegion[], options: FlashPlanOpti
     } else if (sectorOf(prevEnd - 1) === sectorOf(cur.address)) {
       // Writing a region erases every sector it touches, so the second write would wipe the end of the first.
       const sector = sectorOf(cur.address);
-      problems.push({ region: cur.name, problem: `shares the 4 KB erase sector ${hex(sector)}..${hex(sector + FLASH_SECTOR)} with ${prev.name} (${hex(prev.address)}..${hex(prevEnd)}); writing one erases the other`, fix: `move ${cur.name} to ${hex(sector + FLASH_SECTOR)}, or join both into one file` });
+      problems.push({ region: cur.name, problem: `at ${hex(cur.address)} shares the 4 KB erase sector ${hex(sector)}..${hex(sector + FLASH_SECTOR)} with ${prev.name} at ${hex(prev.address)}..${hex(prevEnd)}; writing one erases the other`, fix: `move it to ${hex(sector + FLASH_SECTOR)}, or join both into one file` });
     }
   }
   for (const region of regions) {

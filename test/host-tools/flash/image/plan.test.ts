@@ -47,12 +47,12 @@ describe("validateFlashPlan at the chip's erase granularity", () => {
   it("refuses two regions in one 4 KB sector, naming both and the sector, though their bytes do not overlap", () => {
     const p = problemsOf(() => validateFlashPlan([data(0x9000, 0x100, "first.bin"), data(0x9100, 0x100, "second.bin")], { flashSize: MB4, chip: "esp32" }));
     expect(p).toHaveLength(1);
-    expect(p[0]).toContain("shares the 4 KB erase sector 0x9000..0xa000 with first.bin (0x9000..0x9100)");
-    expect(p[0]).toContain("move second.bin to 0xa000");
+    expect(p[0]).toContain("at 0x9100 shares the 4 KB erase sector 0x9000..0xa000 with first.bin at 0x9000..0x9100");
+    expect(p[0]).toContain("move it to 0xa000");
   });
   it("refuses a region that starts in the sector where the previous one ends", () => {
     const p = problemsOf(() => validateFlashPlan([data(0x9000, 0x1800, "a"), data(0xa800, 0x10, "b")], { flashSize: MB4, chip: "esp32" }));
-    expect(p.join()).toContain("sector 0xa000..0xb000 with a");
+    expect(p.join()).toContain("sector 0xa000..0xb000 with a at 0x9000..0xa800");
   });
   it("accepts regions that meet exactly at a sector boundary, or leave whole sectors between them", () => {
     expect(problemsOf(() => validateFlashPlan([data(0x9000, 0x1000, "a"), data(0xa000, 0x10, "b"), data(0xc000, 0x10, "c")], { flashSize: MB4, chip: "esp32" }))).toEqual([]);
