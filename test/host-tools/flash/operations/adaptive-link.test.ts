@@ -30,6 +30,28 @@ describe("adaptive link on a noisy line (1e-4 of bytes damaged, either direction
     }
   });
 
+  it("after a write the line defeats, the region goes in 64 KB pieces, and a failed piece is all that is sent again", async () => {
+    const simulator = await harness.simulator({
+      faults: {
+        commands: [
+          // From the app's 6th data block on, eight sends in a row arrive with a damaged length: the first attempt
+          // gives that block up, and the piece-wise rewrite absorbs the rest in its first piece.
+          { op: "FLASH_DEFL_DATA", field: "length", nth: 8, times: 8, xor: 0x10 },
+          // The 10th MD5 is the 5th piece's check (after three unchanged-checks and two region checks): it reads the
+          // wrong place, so that piece, and only it, is written again.
+          { op: "SPI_FLASH_MD5", field: "address", nth: 10, xor: 0x1000 },
+        ],
+      },
+    });
+    const images = standardImages();
+    const changes: string[] = [];
+    await flashImages(await harness.session(simulator, { baud: 921600 }), images, { onLinkChange: (link) => changes.push(link) });
+    expect(changes).toEqual(["4 KB blocks at 921600 baud"]);
+    // bootloader, table, the app's failed attempt, 0x10000..0xa2ed0 in ten pieces of at most 64 KB, the 5th again.
+    expect(simulator.chip!.commandCounts.get("FLASH_DEFL_BEGIN")).toBe(3 + 10 + 1);
+    expect(holdsAll(simulator.flash, images)).toBe(true);
+  });
+
   it("keeps 16 KB blocks on a clean line", async () => {
     const simulator = await harness.simulator();
     const changes: string[] = [];
