@@ -259,8 +259,11 @@ export class EspLoader {
       }
     }
     await this.command(Op.MEM_END, words(0, stub.entry), { tries: 1 });
-    const hello = await this.channel.next(this.#timeouts.default, "the flasher stub's start-up greeting");
-    if (new TextDecoder().decode(hello) !== "OHAI") throw new ProtocolError("stub-failed", "the flasher stub did not start (no OHAI greeting); retry, or pass --no-stub to use the ROM loader");
+    const failed = "the flasher stub did not start (no OHAI greeting): its upload was probably damaged on the line, and the chip is now running something else. Reset the board into download mode (hold BOOT, tap EN) and run the command again, or pass --no-stub to use the ROM loader";
+    const hello = await this.channel.next(this.#timeouts.default, "the flasher stub's start-up greeting").catch((error: unknown) => {
+      throw error instanceof TimeoutError ? new ProtocolError("stub-failed", failed, { cause: error }) : error;
+    });
+    if (new TextDecoder().decode(hello) !== "OHAI") throw new ProtocolError("stub-failed", failed);
     this.isStub = true;
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { EsplabError } from "../../../../firmware/core/errors.ts";
 import { FlashPlanError } from "../../../../host-tools/flash/image/plan.ts";
 import { FlashWriteError, flashImages, type FlashOptions } from "../../../../host-tools/flash/operations/flash-images.ts";
 import type { CommandFault } from "../../../../host-tools/flash/sim/faults.ts";
@@ -89,6 +90,34 @@ describe("success means the whole plan is on the chip, under targeted command fa
     expect((outcome as Error).message).toMatch(/x\.bin at 0x10000 no longer held what was written, even after 2 rewrites/);
     expect((outcome as Error).message).toMatch(/not fully flashed.*run the same command again/s);
     expect(chip.commandCounts.get("FLASH_DEFL_BEGIN")).toBe(7);
+  });
+
+  it("no damaged field of any command ends in a reported success with the wrong flash", async () => {
+    const fields: Array<[CommandFault["op"], CommandFault["field"]]> = [
+      ["MEM_BEGIN", "address"], ["MEM_DATA", "sequence"], ["FLASH_DEFL_BEGIN", "address"], ["FLASH_DEFL_BEGIN", "length"],
+      ["FLASH_DEFL_DATA", "sequence"], ["FLASH_DEFL_DATA", "length"], ["SPI_FLASH_MD5", "address"], ["SPI_FLASH_MD5", "length"],
+    ];
+    let successes = 0;
+    for (const [op, field] of fields) {
+      for (const nth of [1, 2, 3]) {
+        const xor = field === "sequence" ? 0x1 : 0x10000;
+        const what = `${op} ${field} #${nth} ^0x${xor.toString(16)}`;
+        const images = standardImages();
+        const simulator = await harness.simulator({ faults: { commands: [{ op, field, nth, xor }] } });
+        const failure = await harness.session(simulator).then((session) => flashImages(session, images)).then(() => undefined, (error: Error) => error);
+        if (failure === undefined) {
+          successes++;
+          for (const image of images) expect(holds(simulator.flash, image), `${what}: ${image.name}`).toBe(true);
+        } else {
+          // A failure is allowed if it says what happened and what to do next.
+          expect(failure, what).toBeInstanceOf(EsplabError);
+          expect(failure.message, what).toMatch(/run the same command again|run the command again/);
+        }
+        await harness.close();
+      }
+    }
+    // Most damage is recovered from; the test would prove little if everything simply failed.
+    expect(successes).toBeGreaterThan(12);
   });
 
   it("a re-run where nothing changed writes nothing and checks nothing twice", async () => {
