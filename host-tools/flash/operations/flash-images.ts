@@ -88,7 +88,10 @@ async function holdWholePlan(session: Session, regions: FlashRegion[], reports: 
     const started = performance.now();
     const damaged: number[] = [];
     for (const [index, region] of regions.entries()) {
-      if ((await session.loader.md5(region.address, region.data.length)) !== reports[index]!.md5) damaged.push(index);
+      const md5 = await session.loader.md5(region.address, region.data.length).catch((error: unknown) => {
+        throw new FlashWriteError("plan-check-failed", `every region was verified as it was written, but checking ${region.name} at ${hex(region.address)} again afterwards failed: ${(error as Error).message}\nSo the whole plan is not known to be on the chip; run the same command again (regions already on the chip are skipped).`, { cause: error });
+      });
+      if (md5 !== reports[index]!.md5) damaged.push(index);
     }
     if (damaged.length === 0) return options.onPlanVerified?.((performance.now() - started) / 1000);
     const names = damaged.map((index) => `${regions[index]!.name} at ${hex(regions[index]!.address)}`).join(", ");

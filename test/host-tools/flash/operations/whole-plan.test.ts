@@ -120,6 +120,13 @@ describe("success means the whole plan is on the chip, under targeted command fa
     expect(successes).toBeGreaterThan(12);
   });
 
+  it("a final check that cannot run is an error, not a success", async () => {
+    // MD5s 1–3 are the unchanged-checks, 4–6 each region's own check; the 7th (and its two resends) asks past the flash.
+    const { outcome } = await flashThrough([{ op: "SPI_FLASH_MD5", field: "length", nth: 7, times: 3, xor: 0x1000000 }], standardImages());
+    expect(outcome).toBeInstanceOf(FlashWriteError);
+    expect((outcome as Error).message).toMatch(/checking bootloader at 0x01000 again afterwards failed.*not known to be on the chip; run the same command again/s);
+  });
+
   it("a re-run where nothing changed writes nothing and checks nothing twice", async () => {
     const simulator = await harness.simulator();
     const images = standardImages();
