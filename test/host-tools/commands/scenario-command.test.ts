@@ -55,7 +55,7 @@ describe("esplab scenario for grading", () => {
     expect(report.scenarios[1]!.points).toBe(10);
     expect(report.summary).toBe("1 passed, 1 failed, 1 could not run — 5/11 points");
     expect(stderr).toMatch(/1 passed, 1 failed, 1 could not run/); // the summary prints on the terminal too
-  }, 120_000);
+  }, 240_000);
 
   it("without --continue stops a scenario at its first failure and reports the rest as skipped in JUnit; exit 1", async () => {
     const out = path.join(dir, "report.xml");
@@ -69,18 +69,20 @@ describe("esplab scenario for grading", () => {
     expect(junit.match(/<skipped message="not run: an earlier step failed/g)).toHaveLength(3);
     expect(junit.match(/<testsuite /g)).toHaveLength(2);
     expect(junit.match(/<testsuite /g)).toHaveLength(junit.match(/<\/testsuite>/g)!.length);
-  }, 120_000);
+  }, 240_000);
 
   it("names wrong options instead of crashing", async () => {
-    const unknown = await esplab("scenario", right, "--json");
+    const [unknown, reporter, missing] = await Promise.all([
+      esplab("scenario", right, "--json"),
+      esplab("scenario", right, "--reporter", "tap"),
+      esplab("scenario", path.join(dir, "nope.yaml")),
+    ]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^esplab scenario: Unknown option '--json' — see "esplab scenario --help"/);
     expect(unknown.stderr).not.toMatch(/at \w+ \(/); // no stack trace
-    const reporter = await esplab("scenario", right, "--reporter", "tap");
     expect(reporter.stderr).toMatch(/--reporter must be text, json, junit; got "tap"/);
-    const missing = await esplab("scenario", path.join(dir, "nope.yaml"));
     expect(missing.stderr).toMatch(/no scenario file .*nope\.yaml/);
-  }, 60_000);
+  }, 180_000);
 
   it("escapes any text for XML: no markup and no character XML 1.0 forbids survives (property)", () => {
     fc.assert(
