@@ -13,6 +13,9 @@ import { NamespaceStore, namespaceFileName, namespaceOfFile, writesOf, type Comp
 import { readerAfter } from "./tree-view.ts";
 import type { TokenAuthority } from "./tokens.ts";
 
+/** The query parameters that filter an ordered query (REST guide, "Filtering data"). */
+const QUERY_FILTERS = ["equalTo", "startAt", "startAfter", "endAt", "endBefore", "limitToFirst", "limitToLast"] as const;
+
 export interface DatabaseServerOptions {
   dataDir?: string;
   tokens: TokenAuthority;
@@ -179,6 +182,9 @@ export class DatabaseServer {
         if (value && typeof value === "object") value = Object.fromEntries(Object.keys(value).map((k) => [k, true]));
       } else if (params.has("orderBy")) {
         value = this.#query(params, store, path, value);
+      } else if (QUERY_FILTERS.some((name) => params.has(name))) {
+        // Firebase filters only an ordered query, and refuses the rest rather than answer unfiltered data
+        throw new HttpFailure(400, "orderBy must be defined when other query parameters are defined");
       }
       return this.#answer(request, response, 200, toWire(value), value, print);
     }

@@ -85,6 +85,20 @@ describe("RTDB emulator: validation and errors", () => {
     expect(((await response.json()) as { error: string }).error).toBe("Shallow parameter cannot be combined with other query parameters");
   });
 
+  // Filtering needs an order: https://firebase.google.com/docs/database/rest/retrieve-data#section-rest-filtering
+  // ("you must first specify how you want your data to be filtered using the orderBy parameter"); production answers
+  // 400 with this text rather than unfiltered data.
+  it.each(["limitToFirst=1", 'equalTo="a"', 'startAt="a"', 'endAt="b"', "limitToLast=1", 'startAfter="a"', 'endBefore="b"'])(
+    "refuses %s without orderBy instead of answering unfiltered data",
+    async (filter) => {
+      await db("/filtered.json", { method: "PUT", body: JSON.stringify({ a: 1, b: 2 }) });
+      const response = await db(`/filtered.json?${filter}`);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toBe("orderBy must be defined when other query parameters are defined");
+      expect((await db('/filtered.json?orderBy="$key"&' + filter)).status).toBe(200);
+    },
+  );
+
   it("gives production's Index not defined error when asked to enforce indexes", async () => {
     await db("/dinosaurs.json", { method: "PUT", body: JSON.stringify({ t: { height: 4 } }) });
     const response = await db('/dinosaurs.json?orderBy="height"&limitToFirst=1');

