@@ -37,7 +37,21 @@ class HttpFailure extends Error {
   }
 }
 
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** A single write through the REST API may be up to 256 MB (https://firebase.google.com/docs/database/usage/limits, Writes). */
+const MAX_BODY_BYTES = 256 * 1024 * 1024;
+/** The longest string the database stores: 10 MB, UTF-8 encoded (the same page, Data tree). */
+const MAX_STRING_BYTES = 10 * 1024 * 1024;
+
+/** The first string in `value` longer than Firebase stores, as its path; only a body over the limit can hold one. */
+function overlongString(value: JsonValue, at: string[]): string | undefined {
+  const pending: [JsonValue, string[]][] = [[value, at]];
+  while (pending.length) {
+    const [item, where] = pending.pop()!;
+    if (typeof item === "string" && Buffer.byteLength(item) > MAX_STRING_BYTES) return `/${where.join("/")}`;
+    if (item && typeof item === "object") for (const [key, child] of Object.entries(item)) pending.push([child as JsonValue, [...where, key]]);
+  }
+  return undefined;
+}
 /** Answer a write with the value as stored (PUT answers with the data written, server values resolved). */
 const STORED = Symbol("stored");
 
@@ -196,6 +210,8 @@ export class DatabaseServer {
     } catch {
       throw new HttpFailure(400, "Invalid data; couldn't parse JSON object, array, or value.");
     }
+    const tooLong = Buffer.byteLength(body) > MAX_STRING_BYTES ? overlongString(value, path) : undefined;
+    if (tooLong !== undefined) throw new HttpFailure(400, `the string at ${tooLong} is over ${MAX_STRING_BYTES / 1024 / 1024} MB (UTF-8); Firebase stores strings up to 10 MB — store it in pieces, or in Cloud Storage`);
     const check = (candidate: JsonValue, where: string[]) => {
       try {
         checkValue(candidate, `/${where.join("/")}`);

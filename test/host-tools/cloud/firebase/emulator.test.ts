@@ -99,6 +99,18 @@ describe("RTDB emulator: validation and errors", () => {
     },
   );
 
+  // https://firebase.google.com/docs/database/usage/limits: a string is at most 10 MB (UTF-8); a single REST write up to 256 MB.
+  it("stores strings up to 10 MB and refuses a longer one, and takes REST writes beyond the SDKs' 16 MB", async () => {
+    const nineMb = "x".repeat(9 * 1024 * 1024);
+    expect((await db("/limits/nine.json", { method: "PUT", body: JSON.stringify(nineMb) })).status).toBe(200);
+    const eleven = await db("/limits/eleven.json", { method: "PUT", body: JSON.stringify({ note: "é".repeat(5.5 * 1024 * 1024) }) });
+    expect(eleven.status).toBe(400);
+    expect(((await eleven.json()) as { error: string }).error).toMatch(/^the string at \/limits\/eleven\/note is over 10 MB \(UTF-8\)/);
+    expect((await db("/limits/eleven.json")).status).toBe(200);
+    const many = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`p${i}`, "y".repeat(1024 * 1024)])); // 20 MB in 1 MB strings
+    expect((await db("/limits/many.json", { method: "PUT", body: JSON.stringify(many) })).status).toBe(200);
+  }, 60_000);
+
   it("gives production's Index not defined error when asked to enforce indexes", async () => {
     await db("/dinosaurs.json", { method: "PUT", body: JSON.stringify({ t: { height: 4 } }) });
     const response = await db('/dinosaurs.json?orderBy="height"&limitToFirst=1');
