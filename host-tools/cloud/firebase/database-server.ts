@@ -200,7 +200,9 @@ export class DatabaseServer {
         // Firebase filters only an ordered query, and refuses the rest rather than answer unfiltered data
         throw new HttpFailure(400, "orderBy must be defined when other query parameters are defined");
       }
-      return this.#answer(request, response, 200, toWire(value), value, print);
+      // Priorities are part of an answer only when asked for: format=export (REST reference, "format").
+      const answer = params.get("format") === "export" ? toWire(value) : toWire(withoutPriorities(value));
+      return this.#answer(request, response, 200, answer, value, print);
     }
     const body = await readBody(request);
     if (method === "DELETE") return this.#write(request, response, namespace, store, requester, { set: path, value: null }, null, print);
@@ -505,6 +507,15 @@ export function resolveServerValues(value: JsonValue, at: string[], root: JsonVa
 }
 
 /** Objects whose keys are all small non-negative integers, densely, read back as arrays (Firebase's rule). */
+/** The value as a plain GET shows it: no ".priority" keys, and a primitive with a priority as the primitive itself. */
+export function withoutPriorities(value: JsonValue): JsonValue {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  if (".value" in value) return value[".value"]!;
+  const plain: Record<string, JsonValue> = {};
+  for (const [key, child] of Object.entries(value)) if (key !== ".priority") plain[key] = withoutPriorities(child);
+  return plain;
+}
+
 export function toWire(value: JsonValue): JsonValue {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
   const keys = Object.keys(value);

@@ -111,6 +111,16 @@ describe("RTDB emulator: validation and errors", () => {
     expect((await db("/limits/many.json", { method: "PUT", body: JSON.stringify(many) })).status).toBe(200);
   }, 60_000);
 
+  // https://firebase.google.com/docs/reference/rest/database#section-param-format: "format=export: include priority
+  // information in the response"; without it an answer carries the values only.
+  it("shows priorities only with format=export", async () => {
+    const stored = { a: { ".value": 1, ".priority": 5 }, b: { c: 2, ".priority": 3 } };
+    expect((await db("/prio.json", { method: "PUT", body: JSON.stringify(stored) })).status).toBe(200);
+    expect(await (await db("/prio.json")).json()).toEqual({ a: 1, b: { c: 2 } });
+    expect(await (await db("/prio.json?format=export")).json()).toEqual(stored);
+    expect(await (await db('/prio.json?orderBy="$priority"')).json()).toEqual({ b: { c: 2 }, a: 1 });
+  });
+
   it("gives production's Index not defined error when asked to enforce indexes", async () => {
     await db("/dinosaurs.json", { method: "PUT", body: JSON.stringify({ t: { height: 4 } }) });
     const response = await db('/dinosaurs.json?orderBy="height"&limitToFirst=1');
