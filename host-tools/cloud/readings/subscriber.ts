@@ -55,7 +55,10 @@ export function subscribeReadings(options: SubscriberOptions): Subscriber {
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => undefined);
   client.on("connected", ({ sessionPresent }) => status(`connected to ${options.brokerUrl}${sessionPresent ? " (session resumed: readings sent meanwhile follow)" : ""}`));
-  client.on("disconnected", ({ error, reconnectInMs }) => status(`disconnected${error ? `: ${error.message}` : ""}${reconnectInMs !== undefined ? `; retrying in ${(reconnectInMs / 1000).toFixed(1)} s` : ""}`));
+  client.on("disconnected", ({ error, reconnectInMs }) => {
+    if (error instanceof ReadingsStoreError) return; // the store's failure was reported with its retry already
+    status(`disconnected${error ? `: ${error.message}` : ""}${reconnectInMs !== undefined ? `; retrying in ${(reconnectInMs / 1000).toFixed(1)} s` : ""}`);
+  });
   const topic = options.topic ?? "sensor/#";
   const storeRetry = new Backoff({ initialMs: 1000, maxMs: 30_000, jitter: 0.2 });
   // The handler is registered before connecting: a resumed session delivers the readings sent meanwhile right after
