@@ -200,8 +200,15 @@ describe("MQTT decoder rejects what MQTT 3.1.1 forbids", () => {
           const decoder = new MqttDecoder();
           try {
             decoder.feed(input, (decoded) => {
-              // whatever the decoder accepts must be a packet we can encode again without complaint
-              encodePacket(decoded);
+              // whatever the decoder accepts must be a packet we can encode again without complaint — except one a
+              // client may not send but a server must answer rather than drop: a CONNECT with an empty client id and
+              // no clean session is well-formed, and refused with CONNACK 2 (MQTT-3.1.3-8)
+              try {
+                encodePacket(decoded);
+              } catch (error) {
+                const refusedId = decoded.type === "connect" && decoded.clientId === "" && !decoded.cleanSession;
+                if (!(refusedId && error instanceof MqttUsageError && error.code === "BAD_CLIENT_ID")) throw error;
+              }
             });
           } catch (error) {
             if (!(error instanceof MqttProtocolError)) throw error;
