@@ -13,7 +13,9 @@ interface Entry {
 /** One line per subcommand; each lives in host-tools/commands/<name>.ts and is loaded only when used. */
 const commands: Record<string, Entry> = {
   // on the laptop
+  new: { summary: "make your own firmware project: an app, its wiring, a starter scenario (then npm install && npm start)", load: () => import("./commands/new.ts") },
   lab: { summary: "the virtual board, the local cloud and the lab page (what npm start runs)", load: () => import("./commands/lab.ts") },
+  test: { summary: "a project's npm test: type check as device code, both bundles, then its scenarios", load: () => import("./commands/test.ts") },
   scenario: { summary: "run scenario files headless on the virtual board (exit code for CI)", load: () => import("./commands/scenario.ts") },
   build: { summary: "bundle the firmware; with --device esp32, build the device images with mcconfig", load: () => import("./commands/build.ts") },
   moddable: { summary: "build Moddable's command-line tools from an SDK archive into esplab's cache; doctor checks SDK and ESP-IDF", load: () => import("./commands/moddable.ts") },

@@ -7,7 +7,7 @@ import type { TimerHandle } from "../ports/clock.ts";
 import type { FirmwareConfig } from "./config.ts";
 import { openFirebase, signInMode, type PasswordSource } from "./cloud-session.ts";
 import { ConfigError } from "./config.ts";
-import { showLines, type Devices, type RangeReading } from "./devices.ts";
+import { describeReading, showLines, type Devices } from "./devices.ts";
 import { registerApp, type App } from "./index.ts";
 import { openDevices } from "./board-devices.ts";
 import { PasswordEntry } from "../ui/password-entry.ts";
@@ -45,7 +45,7 @@ export class Assignment2 implements App {
   async #start(passwords: PasswordSource): Promise<void> {
     const { display } = this.#devices;
     const reading = this.#devices.range.read();
-    showLines(display, "esplab A2", describe(reading));
+    showLines(display, "esplab A2", describeReading(reading));
     const connection = await openFirebase(this.#platform, this.#config, display, passwords, () => this.#stopped);
     if (this.#stopped) return;
     this.#db = connection.db;
@@ -74,7 +74,7 @@ export class Assignment2 implements App {
       const angle = this.#cloudAngle ? await this.#cloudAngleFor(seq) : angleForReading(stored);
       if (this.#stopped) return;
       if (angle !== undefined) this.#devices.servo.writeDegrees(angle);
-      showLines(this.#devices.display, describe({ cm: stored.cm ?? undefined, obstacle: !!stored.obstacle }), `#${seq} angle ${angle ?? "?"}`);
+      showLines(this.#devices.display, describeReading({ cm: stored.cm ?? undefined, obstacle: !!stored.obstacle }), `#${seq} angle ${angle ?? "?"}`);
       this.#platform.log(`reading ${seq}: ${JSON.stringify(stored)} -> ${angle ?? "no angle yet"}`);
     } catch (error) {
       if (this.#stopped) return; // stopped mid-reading: the parts are closed
@@ -106,11 +106,6 @@ export class Assignment2 implements App {
     this.#platform.clock.clear(this.#timer);
     this.#devices.close();
   }
-}
-
-export function describe(reading: RangeReading): string {
-  if (reading.cm !== undefined) return `IR ${reading.cm.toFixed(0)} cm${reading.obstacle ? " obst" : ""}`;
-  return reading.obstacle ? "IR obstacle" : "IR clear";
 }
 
 /** Assignment 4: the same device, signed in with an ID token and refresh token — no password on the device. */

@@ -2,8 +2,7 @@ import type { Platform } from "../ports/index.ts";
 import type { TimerHandle } from "../ports/clock.ts";
 import { openDevices } from "./board-devices.ts";
 import type { FirmwareConfig } from "./config.ts";
-import { describe } from "./assignment2.ts";
-import { showLines, type Devices } from "./devices.ts";
+import { describeReading, showLines, type Devices } from "./devices.ts";
 import { registerApp, type App } from "./index.ts";
 import { angleForReading } from "./servo-mapping.ts";
 
@@ -36,9 +35,9 @@ class BoardCheck implements App {
     if (angle !== this.#lastAngle) {
       this.#devices.servo.writeDegrees(angle);
       this.#lastAngle = angle;
-      this.#platform.log(`${describe(reading)} -> servo ${angle}`);
+      this.#platform.log(`${describeReading(reading)} -> servo ${angle}`);
     }
-    showLines(this.#devices.display, describe(reading), `servo ${angle}${this.#lastKey ? ` key ${this.#lastKey}` : ""}`);
+    showLines(this.#devices.display, describeReading(reading), `servo ${angle}${this.#lastKey ? ` key ${this.#lastKey}` : ""}`);
   }
 
   stop(): void {

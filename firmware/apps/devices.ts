@@ -48,3 +48,9 @@ export function showLines(display: TextDisplay, ...lines: string[]): void {
     display.print(line.slice(0, display.columns).padEnd(display.columns, " "));
   });
 }
+
+/** An IR reading as 16 LCD characters at most: "IR 42 cm", "IR 12 cm obst", "IR obstacle" or "IR clear". */
+export function describeReading(reading: RangeReading): string {
+  if (reading.cm !== undefined) return `IR ${reading.cm.toFixed(0)} cm${reading.obstacle ? " obst" : ""}`;
+  return reading.obstacle ? "IR obstacle" : "IR clear";
+}

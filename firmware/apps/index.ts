@@ -1,4 +1,5 @@
 import type { Platform } from "../ports/index.ts";
+import { UsageError } from "../core/errors.ts";
 import { ConfigError, readConfig, type FirmwareConfig, type FlatConfig } from "./config.ts";
 
 /** A running firmware application. */
@@ -13,8 +14,20 @@ export type AppFactory = (platform: Platform, config: FirmwareConfig) => App;
 // Map made then is read-only at run time (an object is copied to RAM when written).
 const registry: Record<string, AppFactory> = Object.create(null) as Record<string, AppFactory>;
 
-/** Apps register under the name `config.app` selects. */
+/** App names: what `config.app` holds, so plain enough for a config file and a command line. */
+const APP_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+
+/**
+ * Apps register under the name `config.app` selects, once each: a second app under a name already taken is refused
+ * (the first would silently lose), as is a name a config file could not hold.
+ */
 export function registerApp(name: string, factory: AppFactory): void {
+  if (typeof name !== "string" || !APP_NAME.test(name)) {
+    throw new UsageError("APP_NAME", `registerApp(${JSON.stringify(name)}, …): an app name is 1–64 letters, digits, "-" or "_", starting with a letter or digit`);
+  }
+  if (typeof factory !== "function") throw new UsageError("APP_NAME", `registerApp("${name}", …) needs a function (platform, config) => app as its second argument`);
+  const existing = registry[name];
+  if (existing && existing !== factory) throw new UsageError("APP_NAME", `two apps are registered as "${name}": give each app its own name`);
   registry[name] = factory;
 }
 

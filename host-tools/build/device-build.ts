@@ -6,12 +6,12 @@ import { readDeviceImage, type DeviceImage } from "../moddable/device-image.ts";
 import { checkDeviceMemory } from "../moddable/memory-budget.ts";
 import { espIdfStandIn, espIdfStatus } from "../moddable/esp-idf.ts";
 import { findModdable, moddableEnv, moddableProblem, type ModdableSdk } from "../moddable/sdk.ts";
+import { esplabProject, type Project } from "../project/project.ts";
+import { firmwareWiringConfig, projectWiring } from "../project/wiring-file.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-/** Where device builds go (mcconfig -o), inside the project so a clone's builds stay with it. */
-export const DEVICE_BUILD_DIR = path.join(ROOT, "build", "device");
-const RECORD = path.join(DEVICE_BUILD_DIR, "last-build.json");
 const MANIFEST = path.join(ROOT, "manifest.json");
+const RECORD = "last-build.json";
 
 /** The three images a Moddable ESP32 build produces, at ESP-IDF's default offsets. */
 export interface DeviceBuild {
@@ -53,15 +53,19 @@ export async function buildForDevice(options: {
   config: Record<string, string>;
   log: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Whose firmware (default: esplab's own, with manifest.json); its bundles must be built first. */
+  project?: Project;
   /** mcconfig's -o folder; the project's build/device unless a test moves it. */
   outputDir?: string;
+  /** A manifest of the test's own, instead of the project's (its memory is not checked). */
   manifest?: string;
 }): Promise<DeviceBuildResult> {
   const env = options.env ?? process.env;
   const sdk = requireModdable(env);
   const idf = espIdfStatus(sdk, env);
-  const outputDir = options.outputDir ?? DEVICE_BUILD_DIR;
-  const manifest = options.manifest ?? MANIFEST;
+  const project = options.project ?? esplabProject();
+  const outputDir = options.outputDir ?? project.deviceBuildDir;
+  const manifest = options.manifest ?? (project.builtIn ? MANIFEST : writeProjectManifest(project));
   fs.mkdirSync(outputDir, { recursive: true });
   const toolEnv = moddableEnv(sdk, env);
   if (idf.problem) toolEnv.IDF_PATH = espIdfStandIn(idf.expected, env);
@@ -100,19 +104,39 @@ export async function buildForDevice(options: {
   const directory = findImages(outputDir, flavour);
   if (!directory) throw new EsplabError("DEVICE_BUILD", `mcconfig finished but no xs_esp32.bin is under ${outputDir}`);
   const build: DeviceBuild = { directory, debug: options.debug, images: IMAGES.map((i) => ({ ...i, file: path.join(directory, i.name) })) };
-  fs.writeFileSync(path.join(outputDir, "last-build.json"), JSON.stringify(build, null, 2));
+  fs.writeFileSync(path.join(outputDir, RECORD), JSON.stringify(build, null, 2));
   return { image, build };
 }
 
+/**
+ * A student project's manifest: esplab's (the same Moddable modules, TLS roots, memory and config keys) with the
+ * project's bundles as its modules, written beside them. Paths become absolute, so it builds from anywhere.
+ */
+function writeProjectManifest(project: Project): string {
+  const base = JSON.parse(fs.readFileSync(MANIFEST, "utf8")) as Record<string, unknown> & { config?: Record<string, unknown> };
+  const firmware = path.join(project.bundleDir, "firmware");
+  const manifest = {
+    ...base,
+    modules: { "*": [path.join(firmware, "main")], esplab: path.join(firmware, "esplab") },
+    // The device drives the pins the project's wiring names, as the virtual board does.
+    config: { ...base.config, ...firmwareWiringConfig(projectWiring(project).description), ...(project.defaultApp ? { app: project.defaultApp } : {}) },
+  };
+  const file = path.join(project.bundleDir, "manifest.json");
+  fs.mkdirSync(project.bundleDir, { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
+  return file;
+}
+
 /** The last device build, from `esplab build --device esp32` or a Moddable build directory given by the user. */
-export function lastDeviceBuild(directory?: string): DeviceBuild | undefined {
+export function lastDeviceBuild(directory?: string, project: Project = esplabProject()): DeviceBuild | undefined {
   if (directory) {
     const found = fs.existsSync(path.join(directory, "xs_esp32.bin")) ? directory : findImages(directory, "release") ?? findImages(directory, "debug");
     if (!found) return undefined;
     return { directory: found, debug: found.includes(`${path.sep}debug${path.sep}`), images: IMAGES.map((i) => ({ ...i, file: path.join(found, i.name) })) };
   }
-  if (!fs.existsSync(RECORD)) return undefined;
-  return JSON.parse(fs.readFileSync(RECORD, "utf8")) as DeviceBuild;
+  const record = path.join(project.deviceBuildDir, RECORD);
+  if (!fs.existsSync(record)) return undefined;
+  return JSON.parse(fs.readFileSync(record, "utf8")) as DeviceBuild;
 }
 
 function findImages(root: string, flavour: string): string | undefined {

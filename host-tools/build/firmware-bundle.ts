@@ -1,62 +1,148 @@
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { rollup, type MergedRollupOptions } from "rollup";
-import { loadConfigFile } from "rollup/loadConfigFile";
-import { EsplabError } from "../../firmware/core/errors.ts";
+import typescriptPlugin from "@rollup/plugin-typescript";
+import { rollup, type InputOptions, type OutputOptions, type Plugin, type RollupLog } from "rollup";
+import { ESPLAB_ROOT, esplabProject, type Project } from "../project/project.ts";
+import { describeBuildFailure } from "./build-errors.ts";
+
+export { FirmwareBuildError } from "./build-errors.ts";
 
 export type BundleTarget = "device" | "xs";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-/** The rollup inputs of each target: the device has the firmware library and its `main`. */
-const INPUTS: Record<BundleTarget, string[]> = {
-  device: ["firmware/platform/moddable/firmware.ts", "firmware/platform/moddable/main.ts"],
-  xs: ["firmware/platform/xs/main.ts"],
-};
+// The plugin's types describe its CommonJS build; Node loads its ES build, whose default export is the plugin itself.
+const typescript = typescriptPlugin as unknown as typeof typescriptPlugin.default;
 
-/**
- * Builds a target's bundles with rollup.config.mjs (the same build `npm run build` runs); returns the file of its
- * first input (the device's firmware library, or the XS script).
- */
-export async function buildFirmwareBundle(target: BundleTarget): Promise<string> {
-  const cwd = process.cwd();
-  process.chdir(ROOT);
-  try {
-    const { options, warnings } = await loadConfigFile(path.join(ROOT, "rollup.config.mjs"), {}, true);
-    warnings.flush();
-    const files: string[] = [];
-    for (const input of INPUTS[target]) {
-      const config = options.find((o) => o.input === input);
-      if (!config) throw new EsplabError("BUILD", `rollup.config.mjs has no build for ${input}`);
-      files.push(await bundleOne(config));
-    }
-    return files[0]!;
-  } catch (error) {
-    if (error instanceof EsplabError) throw error;
-    throw new EsplabError("BUILD", `the firmware does not build: ${(error as Error).message}`, { cause: error });
-  } finally {
-    process.chdir(cwd);
-  }
+const FIRMWARE = path.join(ESPLAB_ROOT, "firmware");
+const ENTRY = "\0esplab-entry";
+
+/** What one rollup run makes: an entry (the project's apps and a platform module) and one output file. */
+interface BundlePlan {
+  entry: string;
+  file: string;
+  format: "es" | "iife";
+  /** Module specifiers the device provides (Moddable's, and the preloaded library "esplab"). */
+  external: boolean;
 }
 
-async function bundleOne(config: MergedRollupOptions): Promise<string> {
-  const bundle = await rollup(config);
+/** The modules each target is made of: the apps the project registers, beside the platform's own entry. */
+function plansFor(target: BundleTarget, project: Project): BundlePlan[] {
+  const apps = project.builtIn ? project.apps.map((app) => app.file) : [path.join(FIRMWARE, "apps/board-check.ts"), ...project.apps.map((app) => app.file)];
+  const imports = apps.map((file) => `import ${JSON.stringify(file)};`).join("\n");
+  if (target === "xs") {
+    return [{ entry: `${imports}\nimport ${JSON.stringify(path.join(FIRMWARE, "platform/xs/main.ts"))};\n`, file: path.join(project.bundleDir, "xs/firmware.js"), format: "iife", external: false }];
+  }
+  return [
+    // The library "esplab" (preloaded into flash by Moddable's linker) holds every app; `main` only starts it.
+    {
+      entry: `${imports}\nexport { startDevice } from ${JSON.stringify(path.join(FIRMWARE, "platform/moddable/firmware.ts"))};\n`,
+      file: path.join(project.bundleDir, "firmware/esplab.js"),
+      format: "es",
+      external: true,
+    },
+    { entry: `export * from ${JSON.stringify(path.join(FIRMWARE, "platform/moddable/main.ts"))};\n`, file: path.join(project.bundleDir, "firmware/main.js"), format: "es", external: true },
+  ];
+}
+
+/**
+ * Bundles a project's firmware for a target, type-checking it against Moddable's types first (as device code: no
+ * Node, no DOM): `device` makes the ES modules mcconfig links (bundleDir/firmware/esplab.js and main.js), `xs` the
+ * script the XS engine on the laptop runs (bundleDir/xs/firmware.js). Returns the first file. A failure is a
+ * FirmwareBuildError naming the file, line and fix.
+ */
+export async function buildFirmwareBundle(target: BundleTarget, project: Project = esplabProject()): Promise<string> {
+  const tsconfig = project.builtIn ? path.join(FIRMWARE, "tsconfig.json") : writeProjectTsconfig(project, target);
+  const files: string[] = [];
+  for (const plan of plansFor(target, project)) files.push(await bundleOne(plan, tsconfig, project));
+  return files[0]!;
+}
+
+async function bundleOne(plan: BundlePlan, tsconfig: string, project: Project): Promise<string> {
+  let unresolved: RollupLog | undefined;
+  const typeErrors: RollupLog[] = [];
+  const input: InputOptions = {
+    input: ENTRY,
+    external: plan.external ? isDeviceModule : undefined,
+    plugins: [
+      entryModule(plan.entry),
+      typescript({
+        tsconfig,
+        // Sources live in the project and in esplab (maybe in node_modules): match them wherever they are.
+        include: ["**/*.ts"],
+        filterRoot: false,
+        compilerOptions: { noEmit: false, allowImportingTsExtensions: true, rewriteRelativeImportExtensions: true, sourceMap: true },
+        // Type errors are collected and thrown once rollup is done: a plugin that throws while it creates its
+        // TypeScript program leaves that program watching every source file (the process never exits, and a
+        // later edit makes it throw where nothing catches it).
+        noEmitOnError: false,
+      }),
+    ],
+    onLog(level, log, handler) {
+      if (log.code === "UNRESOLVED_IMPORT") unresolved ??= log;
+      else if (level === "warn" && log.plugin === "typescript") typeErrors.push(log);
+      else if (level !== "debug") handler(level, log);
+    },
+  };
+  let bundle;
   try {
-    for (const output of config.output) {
-      const { output: chunks } = await bundle.generate(output);
-      const file = path.join(ROOT, output.file!);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      for (const chunk of chunks) {
-        if (chunk.type !== "chunk") continue;
-        const map = chunk.map ? `${chunk.map.toString()}` : undefined;
-        const code = map ? `${chunk.code}\n//# sourceMappingURL=${path.basename(file)}.map\n` : chunk.code;
-        if (map) writeAtomically(`${file}.map`, map);
-        writeAtomically(file, code);
-      }
+    bundle = await rollup(input);
+  } catch (error) {
+    throw describeBuildFailure(error, project, typeErrors);
+  }
+  try {
+    if (typeErrors.length) throw describeBuildFailure(typeErrors[0], project, typeErrors.slice(1));
+    if (unresolved) throw describeBuildFailure(unresolved, project);
+    const output: OutputOptions = { file: plan.file, format: plan.format, sourcemap: true };
+    const { output: chunks } = await bundle.generate(output);
+    fs.mkdirSync(path.dirname(plan.file), { recursive: true });
+    for (const chunk of chunks) {
+      if (chunk.type !== "chunk") continue;
+      const map = chunk.map?.toString();
+      if (map) writeAtomically(`${plan.file}.map`, map);
+      writeAtomically(plan.file, map ? `${chunk.code}\n//# sourceMappingURL=${path.basename(plan.file)}.map\n` : chunk.code);
     }
   } finally {
     await bundle.close();
   }
-  return path.join(ROOT, config.output[0]!.file!);
+  return plan.file;
+}
+
+/** Module specifiers the device resolves itself: Moddable's (timer, embedded:io/…, mc/config) and "esplab". */
+function isDeviceModule(id: string): boolean {
+  if (id.startsWith(".") || path.isAbsolute(id) || id.startsWith("\0")) return false;
+  return id !== "esplab/firmware" && !id.startsWith("esplab/firmware/");
+}
+
+function entryModule(code: string): Plugin {
+  return {
+    name: "esplab-entry",
+    resolveId: (id) => (id === ENTRY ? ENTRY : null),
+    load: (id) => (id === ENTRY ? code : null),
+  };
+}
+
+/**
+ * The type check of a student's project, written where its bundles go: esplab's firmware compiler options (strict,
+ * ES2023 only, Moddable's typings) over the project's sources, with "esplab/firmware" meaning the esplab that builds.
+ * The student's own tsconfig.json (for the editor) cannot loosen it.
+ */
+function writeProjectTsconfig(project: Project, target: BundleTarget): string {
+  const typings = path.dirname(createRequire(path.join(ESPLAB_ROOT, "package.json")).resolve("@moddable/typings/package.json"));
+  const platformEntry = path.join(FIRMWARE, target === "xs" ? "platform/xs/main.ts" : "platform/moddable/firmware.ts");
+  const config = {
+    extends: path.join(FIRMWARE, "tsconfig.json"),
+    compilerOptions: {
+      paths: { esplab: [path.join(FIRMWARE, "platform/moddable/firmware.ts")], "esplab/firmware": [path.join(FIRMWARE, "index.ts")] },
+    },
+    // The entry imports these directly, so they must be in the program to be compiled (the rest follow imports).
+    files: [platformEntry, path.join(FIRMWARE, "apps/board-check.ts")],
+    include: [path.join(project.sourceDir, "**/*.ts"), path.join(FIRMWARE, "**/*.d.ts"), path.join(typings, "**/*.d.ts")],
+    exclude: ["piu", "commodetto", "mcpack.d.ts"].map((name) => path.join(typings, name)).concat(path.join(project.sourceDir, "**/node_modules")),
+  };
+  const file = path.join(project.bundleDir, `tsconfig.${target}.json`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeAtomically(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
 }
 
 /** Other builds may read the bundle while this one writes it: replace it whole. */
@@ -65,3 +151,4 @@ function writeAtomically(file: string, text: string): void {
   fs.writeFileSync(temp, text);
   fs.renameSync(temp, file);
 }
+

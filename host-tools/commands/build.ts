@@ -5,10 +5,12 @@ import { buildFirmwareBundle } from "../build/firmware-bundle.ts";
 import { buildForDevice, requireModdable } from "../build/device-build.ts";
 import { ESP32_SLOT_BYTES } from "../moddable/device-image.ts";
 import { FIRMWARE_NEEDS, MARGIN } from "../moddable/memory-budget.ts";
+import { findProject, loadProject } from "../project/project.ts";
 
-const USAGE = `usage: esplab build [--device esp32] [--debug] [key=value ...]
+const USAGE = `usage: esplab build [--device esp32] [--debug] [--project DIR] [key=value ...]
 
-Bundles the firmware (dist/firmware/main.js for the device, dist/xs/firmware.js for the XS engine on the laptop).
+Bundles the firmware, type-checked as device code (in esplab's checkout dist/firmware/ for the device and
+dist/xs/firmware.js for the XS engine on the laptop; in your own project, build/firmware/ and build/xs/).
 With --device esp32, then builds the device images with Moddable's mcconfig for "esplab flash". That needs the
 Moddable SDK ($MODDABLE, or "esplab moddable setup") and ESP-IDF; with the SDK alone, the image is still compiled,
 linked and preloaded by xsl and its memory checked, and the command says what is missing for the rest. key=value pairs are passed to mcconfig as config (e.g. ssid=MyWiFi); put secrets in the
@@ -17,7 +19,7 @@ environment: ESPLAB_WIFI_PASSWORD is passed as password=… without being printe
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { device: { type: "string" }, debug: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
+    options: { device: { type: "string" }, debug: { type: "boolean", default: false }, project: { type: "string" }, help: { type: "boolean", short: "h" } },
     allowPositionals: true,
   });
   if (values.help) {
@@ -49,12 +51,13 @@ export async function run(args: string[]): Promise<number> {
       return 3;
     }
   }
+  const project = values.project ? loadProject(values.project) : findProject();
   for (const target of ["device", "xs"] as const) {
-    const file = await buildFirmwareBundle(target);
+    const file = await buildFirmwareBundle(target, project);
     console.log(`${path.relative(process.cwd(), file)}  ${fs.statSync(file).size} bytes`);
   }
   if (!values.device) return 0;
-  const { image, build, missing } = await buildForDevice({ debug: values.debug, config, log: (line) => console.log(line) });
+  const { image, build, missing } = await buildForDevice({ debug: values.debug, config, project, log: (line) => console.log(line) });
   const kb = (slots: number) => `${Math.round((slots * ESP32_SLOT_BYTES) / 1024)} KB`;
   console.log(`\nDevice image linked by xsl: ${image.flashSlots} slots in flash (${kb(image.flashSlots)}), ${image.aliases} aliases, ${image.modules.length} modules; not preloaded (built in RAM at boot): ${image.notPreloaded.join(", ") || "none"}`);
   console.log(`creation: stack ${image.creation.stackCount} slots, heap ${image.creation.initialHeapCount} slots, chunks ${image.creation.initialChunkSize} bytes, static ${image.creation.staticSize} bytes`);

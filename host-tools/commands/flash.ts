@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { lastDeviceBuild } from "../build/device-build.ts";
+import { findProject } from "../project/project.ts";
 import { patchFlashParams, type FlashParams, type FlashRegion } from "../flash/image/plan.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, afterMode, withSession } from "../flash/operations/connection-options.ts";
 import { flashImages } from "../flash/operations/flash-images.ts";
@@ -81,7 +82,7 @@ async function regionsToFlash(positionals: string[], buildDir: string | undefine
   const pairs: { address: number; file: string }[] = [];
   for (let i = 0; i < positionals.length; i += 2) pairs.push({ address: parseAmount(positionals[i], "address"), file: positionals[i + 1]! });
   if (pairs.length === 0) {
-    const build = lastDeviceBuild(buildDir);
+    const build = lastDeviceBuild(buildDir, findProject());
     if (!build) throw new UsageError("no-build", buildDir ? `no Moddable ESP32 build (xs_esp32.bin) under ${buildDir}` : "nothing to flash: no device build yet. Run `esplab build --device esp32` first, or pass ADDR FILE pairs (e.g. 0x10000 app.bin)");
     pairs.push(...build.images.map((image) => ({ address: image.address, file: image.file })));
   }

@@ -6,6 +6,7 @@ import type { FlatConfig } from "../../firmware/apps/config.ts";
 import { EsplabError } from "../../firmware/core/errors.ts";
 import type { Platform } from "../../firmware/ports/index.ts";
 import { buildFirmwareBundle } from "../build/firmware-bundle.ts";
+import { esplabProject, type Project } from "../project/project.ts";
 import { HostCalls } from "../runtime/host-calls.ts";
 import { BoardBridge } from "./board-bridge.ts";
 import { buildLinuxApp, bundleModdableEntry, type LinuxApp } from "./linux-host.ts";
@@ -38,6 +39,7 @@ export interface ModdableMemory {
 export class ModdableFirmware {
   readonly #platform: Platform;
   readonly #onLine: (line: string) => void;
+  readonly #project: Project;
   readonly #storage: string;
   #bridge: BoardBridge | undefined;
   #calls: HostCalls | undefined;
@@ -47,15 +49,16 @@ export class ModdableFirmware {
   #memoryWaiters: ((memory: ModdableMemory) => void)[] = [];
 
   /** `onLine` gets the serial console: trace() output, and the runtime's own reports (`# xs abort: …`). */
-  constructor(platform: Platform, options: { onLine: (line: string) => void }) {
+  constructor(platform: Platform, options: { onLine: (line: string) => void; project?: Project }) {
     this.#platform = platform;
     this.#onLine = options.onLine;
+    this.#project = options.project ?? esplabProject();
     // The device's flash for Preference: kept across restarts of this firmware, gone with it.
     this.#storage = fs.mkdtempSync(path.join(os.tmpdir(), "esplab-moddable-flash-"));
   }
 
   async start(config: FlatConfig, options: { creation?: Record<string, unknown> } = {}): Promise<void> {
-    const app = await buildModdableFirmware(options);
+    const app = await buildModdableFirmware({ ...options, project: this.#project });
     this.#calls = new HostCalls(this.#platform, (name, ...args) => this.#bridge?.deliver(name, ...args), {
       config: () => config,
       memory: (report: ModdableMemory) => {
@@ -134,19 +137,27 @@ const built = new Map<string, Promise<LinuxApp>>();
  * The Linux binary of the current firmware: its bundle, the board's provider, the engine's main. Built once per
  * state of the sources in this process (a reset or the next scenario reuses it; an edit rebuilds it).
  */
-export function buildModdableFirmware(options: { creation?: Record<string, unknown>; log?: (line: string) => void } = {}): Promise<LinuxApp> {
-  const key = `${sourcesFingerprint()}|${JSON.stringify(options.creation ?? {})}`;
+export function buildModdableFirmware(options: ModdableBuildOptions = {}): Promise<LinuxApp> {
+  const project = options.project ?? esplabProject();
+  const key = `${sourcesFingerprint(project)}|${JSON.stringify(options.creation ?? {})}`;
   let app = built.get(key);
   if (!app) {
-    app = buildFresh(options);
+    app = buildFresh({ ...options, project });
     built.set(key, app);
     app.catch(() => built.delete(key));
   }
   return app;
 }
 
+interface ModdableBuildOptions {
+  creation?: Record<string, unknown>;
+  log?: (line: string) => void;
+  /** Whose firmware (default: esplab's own apps). */
+  project?: Project;
+}
+
 /** Names, sizes and times of every file the binary is made from. */
-function sourcesFingerprint(): string {
+function sourcesFingerprint(project: Project): string {
   const root = path.resolve(import.meta.dirname, "../..");
   const files: string[] = [path.join(root, "manifest.json")];
   const walk = (dir: string) => {
@@ -157,6 +168,7 @@ function sourcesFingerprint(): string {
     }
   };
   walk(path.join(root, "firmware"));
+  if (!project.builtIn) walk(project.sourceDir);
   walk(LINUX);
   return files.map((file) => {
     const stat = fs.statSync(file);
@@ -164,10 +176,10 @@ function sourcesFingerprint(): string {
   }).join("\n");
 }
 
-async function buildFresh(options: { creation?: Record<string, unknown>; log?: (line: string) => void }): Promise<LinuxApp> {
+async function buildFresh(options: ModdableBuildOptions & { project: Project }): Promise<LinuxApp> {
   const sdk = findModdable();
   if (!sdk) throw new EsplabError("MODDABLE", `the Moddable engine needs Moddable's tools: ${moddableProblem()}`);
-  const library = await buildFirmwareBundle("device");
+  const library = await buildFirmwareBundle("device", options.project);
   const work = path.join(path.dirname(library), "moddable-linux");
   const provider = await bundleModdableEntry(path.join(LINUX, "provider.ts"), path.join(work, "provider.js"));
   return buildLinuxApp({

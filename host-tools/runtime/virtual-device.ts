@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import "../../firmware/apps/all.ts";
+import { pathToFileURL } from "node:url";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
 import { startFirmware, type App } from "../../firmware/apps/index.ts";
 import type { Clock } from "../../firmware/ports/clock.ts";
@@ -15,6 +15,7 @@ import { UsageError } from "../../firmware/core/errors.ts";
 import { ModdableFirmware } from "../moddable/moddable-engine.ts";
 import { findModdable, moddableProblem } from "../moddable/sdk.ts";
 import { XsHost } from "../xs/xs-host.ts";
+import { esplabProject, type Project } from "../project/project.ts";
 import { SerialLog } from "./serial-log.ts";
 
 /**
@@ -35,6 +36,8 @@ export function requireEngine(name: string | undefined, env: NodeJS.ProcessEnv =
 export interface VirtualDeviceOptions {
   config: FlatConfig;
   engine?: Engine;
+  /** Whose firmware runs (default: esplab's own apps). */
+  project?: Project;
   wiring?: BoardDescription;
   clock?: Clock;
   storage?: Storage;
@@ -52,6 +55,7 @@ export class VirtualDevice {
   readonly serial: SerialLog;
   readonly engine: Engine;
   readonly platform: Platform;
+  readonly project: Project;
   config: FlatConfig;
   #app: App | undefined;
   #xs: XsHost | undefined;
@@ -60,6 +64,7 @@ export class VirtualDevice {
   constructor(options: VirtualDeviceOptions) {
     const clock = options.clock ?? new SystemClock();
     this.engine = options.engine ?? "node";
+    this.project = options.project ?? esplabProject();
     this.config = options.config;
     this.board = new VirtualBoard({ clock, seed: options.seed });
     wireBoard(this.board, options.wiring ?? LAB_WIRING);
@@ -76,15 +81,16 @@ export class VirtualDevice {
   /** Starts the firmware; with the XS engine, builds the bundle first unless one is given. */
   async start(bundleFile?: string): Promise<void> {
     if (this.engine === "node") {
+      await loadApps(this.project);
       this.#app = startFirmware(this.platform, this.config);
       return;
     }
     if (this.engine === "moddable") {
-      this.#moddable ??= new ModdableFirmware(this.platform, { onLine: (line) => this.serial.write(line) });
+      this.#moddable ??= new ModdableFirmware(this.platform, { onLine: (line) => this.serial.write(line), project: this.project });
       await this.#moddable.start(this.config);
       return;
     }
-    const bundle = fs.readFileSync(bundleFile ?? (await buildFirmwareBundle("xs")), "utf8");
+    const bundle = fs.readFileSync(bundleFile ?? (await buildFirmwareBundle("xs", this.project)), "utf8");
     this.#xs = new XsHost(this.platform, { onOutput: (line) => this.serial.write(`[xs] ${line}`) });
     await this.#xs.start(bundle, this.config);
   }
@@ -141,6 +147,15 @@ export class VirtualDevice {
   get meters() {
     return this.#xs?.lastMeters;
   }
+}
+
+/**
+ * On the Node engine, the project's apps register by being imported, as the bundles do on the other engines (a
+ * student's project also gets esplab's board-check). Node keeps a module once loaded: an edit needs a new process.
+ */
+async function loadApps(project: Project): Promise<void> {
+  const files = project.builtIn ? project.apps.map((app) => app.file) : [new URL("../../firmware/apps/board-check.ts", import.meta.url).pathname, ...project.apps.map((app) => app.file)];
+  for (const file of files) await import(pathToFileURL(file).href);
 }
 
 /**

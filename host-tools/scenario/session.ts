@@ -3,6 +3,8 @@ import type { FlatConfig } from "../../firmware/apps/config.ts";
 import type { Clock } from "../../firmware/ports/clock.ts";
 import { startLocalCloud, type LocalCloud } from "../cloud/index.ts";
 import { VirtualDevice, type Engine } from "../runtime/virtual-device.ts";
+import { chooseApp, esplabProject, type Project } from "../project/project.ts";
+import { firmwareWiringConfig, projectWiring } from "../project/wiring-file.ts";
 import { parseScenario, type Scenario } from "./parse.ts";
 import { runScenario, type ScenarioResult, type ScenarioWorld, type StepResult } from "./run.ts";
 
@@ -11,6 +13,8 @@ export async function runScenarioFile(
   file: string,
   options: {
     engine?: Engine;
+    /** Whose firmware and board (default: esplab's apps on the lab's board). */
+    project?: Project;
     config?: FlatConfig;
     world?: Omit<ScenarioWorld, "device">;
     onStep?: (result: StepResult) => void;
@@ -23,13 +27,21 @@ export async function runScenarioFile(
   } = {},
 ): Promise<{ scenario: Scenario; result: ScenarioResult; device: VirtualDevice }> {
   const scenario = parseScenario(fs.readFileSync(file, "utf8"), file);
+  const project = options.project ?? esplabProject();
+  // The board is the project's wiring, and the firmware drives the pins that wiring names unless a setting says otherwise.
+  const wiring = projectWiring(project);
+  const requested = scenario.config.app ?? options.config?.app;
+  // A student's app name is checked against the apps the project registers before anything starts.
+  const defaultApp = project.builtIn ? {} : { app: chooseApp(project, requested === undefined ? undefined : String(requested)) };
   // Every scenario gets a fresh local cloud on free ports, in memory: runs never share or keep data.
   const cloud = await startLocalCloud({ databasePort: 0, authPort: 0, mqttPort: 0 });
   const messages: { topic: string; payload: string }[] = [];
   cloud.mqtt.onPublish((message) => messages.push({ topic: message.topic, payload: message.payload }));
-  const config = await provisionTokens(cloud, { ...cloud.firmwareConfig, ...options.config, ...scenario.config });
-  const device = new VirtualDevice({ config, engine: options.engine ?? "node", clock: options.clock });
+  const settings = { ...cloud.firmwareConfig, ...firmwareWiringConfig(wiring.description), ...defaultApp, ...options.config, ...scenario.config };
+  let device: VirtualDevice | undefined;
   try {
+    const config = await provisionTokens(cloud, settings);
+    device = new VirtualDevice({ config, engine: options.engine ?? "node", clock: options.clock, project, wiring: wiring.description });
     await device.start();
     const world: ScenarioWorld = {
       device,
@@ -45,7 +57,7 @@ export async function runScenarioFile(
     await options.afterSteps?.(device);
     return { scenario, result, device };
   } finally {
-    await device.stop();
+    await device?.stop();
     await cloud.close();
   }
 }

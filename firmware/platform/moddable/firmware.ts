@@ -1,5 +1,4 @@
 import config from "mc/config";
-import "../../apps/all.ts";
 import type { FlatConfig } from "../../apps/config.ts";
 import { startFirmware, type App } from "../../apps/index.ts";
 import type { Platform } from "../../ports/index.ts";
@@ -10,8 +9,9 @@ import { moddableDns } from "./dns.ts";
 import { ModdableTransport } from "./transport.ts";
 
 /**
- * The firmware library on the device ("esplab" in manifest.json): preloaded, so its top level only defines things —
- * no I/O, no timers, nothing that needs the running device. `startDevice` is what `main` calls at boot.
+ * The firmware library on the device ("esplab" in manifest.json, bundled with the apps the build puts beside it):
+ * preloaded, so its top level only defines things — no I/O, no timers, nothing that needs the running device.
+ * `startDevice` is what `main` calls at boot.
  */
 
 /** Binds the seams to Moddable and starts the app the config selects. With `ssid` in the config, Moddable's network

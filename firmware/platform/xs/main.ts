@@ -1,10 +1,12 @@
-import "../../apps/all.ts";
 import type { FlatConfig } from "../../apps/config.ts";
 import { startFirmware, type App } from "../../apps/index.ts";
 import { utf8Decode } from "../../core/utf8.ts";
 import { events, xsPlatform } from "./platform.ts";
 
-/** The entry of the XS bundle: the host evaluates it, then calls `__esplab.start(config)`. */
+/**
+ * The XS engine's side of the laptop runtime: the host evaluates the bundle (this module and the apps the build puts
+ * beside it), then calls `__esplab.start(config)`.
+ */
 let app: App | undefined;
 
 (globalThis as { __esplab?: unknown }).__esplab = {
