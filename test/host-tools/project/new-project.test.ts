@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -97,3 +97,48 @@ describe("esplab new", () => {
     expect(lab.stderr).toMatch(/app "nope" does not exist in my-a2 — it registers "my-a2" \(and esplab's "board-check"\)/);
   });
 });
+
+describe("a project wired by a Wokwi diagram.json", () => {
+  it("runs on the diagram's board: the parts on its pins and the firmware driving them, in scenarios and in the lab", async () => {
+    const wokwi = path.join(workspace, "wokwi-a2");
+    expect(esplab(["new", wokwi], workspace).status).toBe(0);
+    fs.mkdirSync(path.join(wokwi, "node_modules"));
+    fs.symlinkSync(ESPLAB_ROOT, path.join(wokwi, "node_modules/esplab"));
+    // The course parts on other pins than the lab's, and the LCD at 0x3F: the firmware must follow the diagram.
+    fs.copyFileSync(path.join(ESPLAB_ROOT, "test/fixtures/wokwi/course-parts.json"), path.join(wokwi, "diagram.json"));
+    const pkgFile = path.join(wokwi, "package.json");
+    const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8"));
+    fs.writeFileSync(pkgFile, JSON.stringify({ ...pkg, esplab: { ...pkg.esplab, wiring: "diagram.json" } }, null, 2));
+
+    const wiring = esplab(["wiring"], wokwi);
+    expect(wiring.status).toBe(0);
+    expect(wiring.stdout).toMatch(/lcd +lcd1602-i2c +address 0x3f/);
+    expect(wiring.stdout).toMatch(/warning: keypad row 2: GPIO12 is a strapping pin/);
+
+    const scenario = esplab(["scenario", "--engine", "node"], wokwi);
+    expect(scenario.stdout).toMatch(/1 passed, 0 failed/);
+    expect(scenario.status).toBe(0);
+
+    const lab = spawn(process.execPath, [bin, "lab", "--port", "0", "--engine", "node"], { cwd: wokwi, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    lab.stdout.on("data", (chunk) => (output += chunk));
+    lab.stderr.on("data", (chunk) => (output += chunk));
+    const exited = new Promise((resolve) => lab.on("exit", resolve));
+    try {
+      await until(() => /Lab page:/.test(output), 60_000);
+      expect(output).toMatch(/servo_pin = 19/);
+      expect(output).toMatch(/lcd_address = 63/);
+      expect(output).toMatch(/serial {2}esplab firmware: app wokwi-a2/);
+    } finally {
+      lab.kill("SIGINT");
+      await exited;
+    }
+  }, 240_000);
+});
+
+async function until(condition: () => boolean, limitMs: number): Promise<void> {
+  for (const started = Date.now(); !condition(); ) {
+    if (Date.now() - started > limitMs) throw new Error("the lab did not start in time");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
