@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { register } from "node:module";
 import { pathToFileURL } from "node:url";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
 import { startFirmware, type App } from "../../firmware/apps/index.ts";
@@ -149,11 +150,17 @@ export class VirtualDevice {
   }
 }
 
+let libraryHooked = false;
+
 /**
  * On the Node engine, the project's apps register by being imported, as the bundles do on the other engines (a
  * student's project also gets esplab's board-check). Node keeps a module once loaded: an edit needs a new process.
  */
 async function loadApps(project: Project): Promise<void> {
+  if (!project.builtIn && !libraryHooked) {
+    register("./library-hooks.mjs", import.meta.url);
+    libraryHooked = true;
+  }
   const files = project.builtIn ? project.apps.map((app) => app.file) : [new URL("../../firmware/apps/board-check.ts", import.meta.url).pathname, ...project.apps.map((app) => app.file)];
   for (const file of files) await import(pathToFileURL(file).href);
 }

@@ -91,6 +91,14 @@ describe("esplab new", () => {
     }
   }, 240_000);
 
+  it("runs a copy of the project without node_modules (as a grader gets it) against the esplab that runs it", () => {
+    const copy = path.join(workspace, "graded-copy");
+    fs.cpSync(root, copy, { recursive: true, filter: (source) => !source.includes(`${path.sep}node_modules`) && !source.includes(`${path.sep}build`) });
+    const result = esplab(["scenario", "--engine", "node", "--project", copy], workspace);
+    expect(result.stdout).toMatch(/1 passed, 0 failed/);
+    expect(result.status).toBe(0);
+  });
+
   it("a wrong app name on the command line names the apps there are", () => {
     const lab = esplab(["lab", "--app", "nope", "--port", "0"]);
     expect(lab.status).toBe(1);
