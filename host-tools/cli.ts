@@ -18,6 +18,7 @@ const commands: Record<string, Entry> = {
   lab: { summary: "the virtual board, the local cloud and the lab page (what npm start runs)", load: () => import("./commands/lab.ts") },
   test: { summary: "a project's npm test: type check as device code, both bundles, then its scenarios", load: () => import("./commands/test.ts") },
   scenario: { summary: "run scenario files headless on the virtual board (exit code for CI)", load: () => import("./commands/scenario.ts") },
+  grade: { summary: "grade a class: every student's project × every scenario, isolated and in parallel; table, JSON, JUnit, HTML", load: () => import("./commands/grade.ts") },
   build: { summary: "bundle the firmware; with --device esp32, build the device images with mcconfig", load: () => import("./commands/build.ts") },
   moddable: { summary: "build Moddable's command-line tools from an SDK archive into esplab's cache; doctor checks SDK and ESP-IDF", load: () => import("./commands/moddable.ts") },
   cloud: { summary: "the local cloud: Firebase emulator (RTDB + Auth) and MQTT broker", load: () => import("./commands/cloud.ts") },

@@ -17,6 +17,7 @@ import { ModdableFirmware } from "../moddable/moddable-engine.ts";
 import { findModdable, moddableProblem } from "../moddable/sdk.ts";
 import { XsHost } from "../xs/xs-host.ts";
 import { esplabProject, type Project } from "../project/project.ts";
+import { sourceFiles } from "../project/app-scan.ts";
 import { SerialLog } from "./serial-log.ts";
 
 /**
@@ -151,15 +152,30 @@ export class VirtualDevice {
 }
 
 let libraryHooked = false;
+const checkedSources = new Map<string, string>();
+
+function sourcesFingerprint(project: Project): string {
+  return sourceFiles(project.sourceDir).map((file) => {
+    const stat = fs.statSync(file);
+    return `${file}:${stat.size}:${stat.mtimeMs}`;
+  }).join("\n");
+}
 
 /**
  * On the Node engine, the project's apps register by being imported, as the bundles do on the other engines (a
  * student's project also gets esplab's board-check). Node keeps a module once loaded: an edit needs a new process.
  */
 async function loadApps(project: Project): Promise<void> {
-  if (!project.builtIn && !libraryHooked) {
-    register("./library-hooks.mjs", import.meta.url);
+  if (!project.builtIn) {
+    if (!libraryHooked) register("./library-hooks.mjs", import.meta.url);
     libraryHooked = true;
+    // Node would run code the ESP32 cannot (console, setTimeout, Node modules): the same type check as every
+    // engine, once per state of the sources.
+    const fingerprint = sourcesFingerprint(project);
+    if (checkedSources.get(project.root) !== fingerprint) {
+      await buildFirmwareBundle("xs", project);
+      checkedSources.set(project.root, fingerprint);
+    }
   }
   const files = project.builtIn ? project.apps.map((app) => app.file) : [new URL("../../firmware/apps/board-check.ts", import.meta.url).pathname, ...project.apps.map((app) => app.file)];
   for (const file of files) await import(pathToFileURL(file).href);

@@ -82,6 +82,7 @@ export function jsonReport(outcomes: ScenarioOutcome[]): string {
             ms: result ? round(result.ms) : undefined,
             message: result?.message,
             diagnostics: result?.diagnostics.map((entry) => ({ ...entry, atMs: round(entry.atMs) })),
+            board: result?.board,
           };
         }),
       })),

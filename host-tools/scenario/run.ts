@@ -22,6 +22,8 @@ export interface StepResult {
   message: string;
   /** What the board reported while the step ran (warnings and errors; for the first step, since power-on). */
   diagnostics: Diagnostic[];
+  /** For a failed step: every part's state at that moment (the LCD's lines, the servo's angle…), by part id. */
+  board?: Record<string, unknown>;
 }
 
 export interface ScenarioResult {
@@ -92,7 +94,8 @@ export async function runScenario(scenario: Scenario, world: ScenarioWorld, opti
       const explaining = board.entries.filter((entry) => entry.severity !== "info").slice(-EXPLAIN_LIMIT);
       if (explaining.length) outcome.message += `\n  board diagnostics:\n${explaining.map((entry) => `      ${describeDiagnostic(entry)}`).join("\n")}`;
     }
-    const result = { step, ...outcome, ms: performance.now() - started, diagnostics: fresh };
+    const result: StepResult = { step, ...outcome, ms: performance.now() - started, diagnostics: fresh };
+    if (!result.ok) result.board = Object.fromEntries(world.device.board.parts.map((part) => [part.id, part.snapshot()]));
     results.push(result);
     options.onStep?.(result);
     if (!result.ok && !options.continue) break;
