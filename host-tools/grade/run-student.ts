@@ -38,7 +38,7 @@ export interface StudentRunOptions {
 /** Whether this machine can give each student a network namespace of their own (root and unshare). */
 export function canIsolateNetwork(): boolean {
   if (process.platform !== "linux" || process.getuid?.() !== 0) return false;
-  return spawnSync("unshare", ["-n", "true"], { stdio: "ignore" }).status === 0;
+  return spawnSync("unshare", ["-n", "sh", "-c", "ip link set lo up"], { stdio: "ignore" }).status === 0;
 }
 
 /**
