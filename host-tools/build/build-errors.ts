@@ -2,22 +2,32 @@ import path from "node:path";
 import { EsplabError } from "../../firmware/core/errors.ts";
 import type { Project } from "../project/project.ts";
 
-/** Where a build failed, for a terminal line and for the lab page. */
-export interface BuildLocation {
-  file: string;
-  line: number;
-  column: number;
+/** Where and why a build failed, as plain data (it crosses from the build's worker thread to the lab's page). */
+export interface BuildProblem {
+  /** One line: "src/app.ts:12:5 TS1005: ';' expected." (paths relative to the project). */
+  message: string;
+  file?: string;
+  line?: number;
+  /** From 1. */
+  column?: number;
+  /** The source lines around the error, with a marker under it. */
+  frame?: string;
+  /** What the firmware uses instead of what it reached for (console → platform.log, …). */
+  hint?: string;
+  /** The other errors of the same build, one line each. */
+  more?: string[];
 }
 
-/** The firmware does not build: the message names the file, line and fix; `frame` shows the code around it. */
-export class FirmwareBuildError extends EsplabError {
-  readonly location: BuildLocation | undefined;
-  readonly frame: string | undefined;
+/** The firmware does not build: a syntax or type error (with its place) or an import that does not resolve. */
+export class BuildError extends EsplabError {
+  readonly problem: BuildProblem;
 
-  constructor(message: string, details: { location?: BuildLocation; frame?: string; cause?: unknown } = {}) {
-    super("BUILD", message, { cause: details.cause });
-    this.location = details.location;
-    this.frame = details.frame;
+  constructor(problem: BuildProblem, options: { cause?: unknown } = {}) {
+    const more = problem.more ?? [];
+    const shown = more.slice(0, MORE_SHOWN).map((line) => `\n  also ${line}`).join("") + (more.length > MORE_SHOWN ? `\n  … and ${more.length - MORE_SHOWN} more` : "");
+    const frame = problem.frame ? `\n${problem.frame.split("\n").map((line) => `    ${line}`).join("\n")}` : "";
+    super("BUILD", `the firmware does not build: ${problem.message}${problem.hint ? `\n  ${problem.hint}` : ""}${frame}${shown}`, options);
+    this.problem = problem;
   }
 }
 
@@ -32,6 +42,10 @@ interface RollupFailure {
   exporter?: string;
 }
 
+const MORE_SHOWN = 5;
+/** Terminal colour codes, which TypeScript puts in its code frames. */
+const ANSI = /\x1b\[[0-9;]*m/g;
+
 /** Names that exist in Node or a browser but not on the ESP32, and what a firmware uses instead. */
 const NOT_ON_THE_DEVICE: Record<string, string> = {
   console: "the ESP32 has no console: log with platform.log(…) (it reaches the serial monitor and the lab's console)",
@@ -39,23 +53,21 @@ const NOT_ON_THE_DEVICE: Record<string, string> = {
   setInterval: "use platform.clock.setInterval(…) (timers go through the Clock seam, so scenarios control time)",
   clearTimeout: "use platform.clock.clear(handle)",
   clearInterval: "use platform.clock.clear(handle)",
-  fetch: "the firmware reaches the network through platform.transport; for Firebase use openFirebase(…) from \"esplab/firmware\"",
+  fetch: 'the firmware reaches the network through platform.transport; for Firebase use openFirebase(…) from "esplab/firmware"',
   process: "process is Node's; the settings come in the config an app is given (config.values)",
-  require: "use import … from \"esplab/firmware\"",
-  Buffer: "Buffer is Node's: use Uint8Array, and utf8Encode/utf8Decode from \"esplab/firmware\"",
+  require: 'use import … from "esplab/firmware"',
+  Buffer: 'Buffer is Node\'s: use Uint8Array, and utf8Encode/utf8Decode from "esplab/firmware"',
   window: "window is a browser's; the firmware runs on the ESP32",
   document: "document is a browser's; the firmware runs on the ESP32",
   localStorage: "use platform.storage (Moddable's Preference on the device)",
 };
 
-/** Turns what rollup or the TypeScript plugin threw into a FirmwareBuildError that says what to do. */
-export function describeBuildFailure(error: unknown, project: Project, more: unknown[] = []): FirmwareBuildError {
-  if (error instanceof FirmwareBuildError) return error;
-  const failure = (error ?? {}) as RollupFailure;
+/** Turns what rollup or its TypeScript plugin threw (or warned) into a BuildError that says what to do. */
+export function describeBuildFailure(error: unknown, project: Project, more: unknown[] = []): BuildError {
+  if (error instanceof BuildError) return error;
   const shown = (file: string) => (path.isAbsolute(file) ? path.relative(project.root, file) || file : file);
-  const others = more.filter((entry) => entry !== error).map((entry) => `\n  also ${oneLine(entry as RollupFailure, shown)}`);
-  const extra = others.slice(0, MORE_SHOWN).join("") + (others.length > MORE_SHOWN ? `\n  … and ${others.length - MORE_SHOWN} more` : "");
-
+  const failure = (error ?? {}) as RollupFailure;
+  const others = more.filter((entry) => entry !== error).map((entry) => describe(entry as RollupFailure, shown).message);
   if (failure.code === "UNRESOLVED_IMPORT" && failure.exporter) {
     const importer = failure.id ? shown(failure.id) : "the firmware";
     const hint = /^(node:|fs$|path$|os$|http$|https$|net$|child_process$)/.test(failure.exporter)
@@ -63,30 +75,26 @@ export function describeBuildFailure(error: unknown, project: Project, more: unk
       : failure.exporter.startsWith(".") || failure.exporter.startsWith("/")
         ? "check the path (relative imports name the file with its .ts extension)"
         : `the virtual board has no module "${failure.exporter}": import esplab's library from "esplab/firmware", and reach hardware, time and storage through the Platform an app is given`;
-    return new FirmwareBuildError(`${importer} imports "${failure.exporter}", which does not resolve: ${hint}`, { cause: error });
+    return new BuildError({ message: `${importer} imports "${failure.exporter}", which does not resolve`, file: failure.id, hint, more: others }, { cause: error });
   }
-
-  const location = failure.loc?.file ? { file: failure.loc.file, line: failure.loc.line, column: failure.loc.column } : undefined;
-  const text = diagnosticText(failure, error);
-  const missing = /Cannot find name '([A-Za-z_$][\w$]*)'/.exec(text)?.[1];
-  const hint = missing ? NOT_ON_THE_DEVICE[missing] : undefined;
-  const frame = failure.frame?.replace(ANSI, "").replace(/\s+$/, "").replace(/^\s*\n/, "");
-  const message = `the firmware does not build: ${oneLine(failure, shown, error)}${hint ? `\n  ${hint}` : ""}${frame ? `\n${frame.split("\n").map((line) => `    ${line}`).join("\n")}` : ""}${extra}`;
-  return new FirmwareBuildError(message, { location, frame, cause: error });
+  return new BuildError({ ...describe(failure, shown), more: others }, { cause: error });
 }
 
-const MORE_SHOWN = 5;
-/** Terminal colour codes, which TypeScript puts in its code frames. */
-const ANSI = /\x1b\[[0-9;]*m/g;
-
-/** "src/app.ts:3:5: TS2304: Cannot find name 'console'." */
-function oneLine(failure: RollupFailure, shown: (file: string) => string, error: unknown = failure): string {
-  const where = failure.loc?.file ? `${shown(failure.loc.file)}:${failure.loc.line}:${failure.loc.column + 1}: ` : "";
-  return `${where}${diagnosticText(failure, error)}`;
-}
-
-function diagnosticText(failure: RollupFailure, error: unknown): string {
-  let text = (failure.message ?? String(error)).replace(ANSI, "").replace(/^\[plugin [^\]]+\]\s*/, "").replace(/^.*?@rollup\/plugin-typescript\s*/, "");
+function describe(failure: RollupFailure, shown: (file: string) => string): BuildProblem {
+  let text = String(failure.message ?? failure).replace(ANSI, "").replace(/^\[plugin [^\]]+\]\s*/, "").replace(/^\S+ \(\d+:\d+\):\s*/, "").replace(/^@rollup\/plugin-typescript\s*/, "");
   if (failure.pluginCode && !text.startsWith(failure.pluginCode)) text = `${failure.pluginCode}: ${text}`;
-  return text.split("\n")[0]!;
+  text = text.split("\n")[0]!;
+  // The TypeScript plugin counts columns from 1, rollup's own parser from 0.
+  const column = failure.loc?.column === undefined ? undefined : failure.loc.column + (failure.plugin === "typescript" ? 0 : 1);
+  const file = failure.loc?.file ?? failure.id;
+  const where = file ? `${shown(file)}${failure.loc?.line ? `:${failure.loc.line}:${column ?? 1}` : ""} ` : "";
+  const missing = /Cannot find name '([A-Za-z_$][\w$]*)'/.exec(text)?.[1];
+  return {
+    message: `${where}${text}`,
+    file,
+    line: failure.loc?.line,
+    column,
+    frame: failure.frame ? failure.frame.replace(ANSI, "").replace(/^\n+|\s+$/g, "") : undefined,
+    hint: missing ? NOT_ON_THE_DEVICE[missing] : undefined,
+  };
 }

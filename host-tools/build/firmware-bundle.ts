@@ -2,18 +2,20 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import typescriptPlugin from "@rollup/plugin-typescript";
+import ts from "typescript";
 import { rollup, type InputOptions, type OutputOptions, type Plugin, type RollupLog } from "rollup";
 import { ESPLAB_ROOT, esplabProject, type Project } from "../project/project.ts";
 import { describeBuildFailure } from "./build-errors.ts";
 
-export { FirmwareBuildError } from "./build-errors.ts";
+export { BuildError, type BuildProblem } from "./build-errors.ts";
 
 export type BundleTarget = "device" | "xs";
 
 // The plugin's types describe its CommonJS build; Node loads its ES build, whose default export is the plugin itself.
 const typescript = typescriptPlugin as unknown as typeof typescriptPlugin.default;
 
-const FIRMWARE = path.join(ESPLAB_ROOT, "firmware");
+/** esplab's firmware library, which a student's project builds on. */
+const LIBRARY = path.join(ESPLAB_ROOT, "firmware");
 const ENTRY = "\0esplab-entry";
 
 /** What one rollup run makes: an entry (the project's apps and a platform module) and one output file. */
@@ -27,20 +29,22 @@ interface BundlePlan {
 
 /** The modules each target is made of: the apps the project registers, beside the platform's own entry. */
 function plansFor(target: BundleTarget, project: Project): BundlePlan[] {
-  const apps = project.builtIn ? project.apps.map((app) => app.file) : [path.join(FIRMWARE, "apps/board-check.ts"), ...project.apps.map((app) => app.file)];
+  // esplab's own tree (or a copy of it) builds its own platform entries; a student's project builds esplab's.
+  const firmware = project.builtIn ? project.sourceDir : LIBRARY;
+  const apps = project.builtIn ? project.apps.map((app) => app.file) : [path.join(firmware, "apps/board-check.ts"), ...project.apps.map((app) => app.file)];
   const imports = apps.map((file) => `import ${JSON.stringify(file)};`).join("\n");
   if (target === "xs") {
-    return [{ entry: `${imports}\nimport ${JSON.stringify(path.join(FIRMWARE, "platform/xs/main.ts"))};\n`, file: path.join(project.bundleDir, "xs/firmware.js"), format: "iife", external: false }];
+    return [{ entry: `${imports}\nimport ${JSON.stringify(path.join(firmware, "platform/xs/main.ts"))};\n`, file: path.join(project.bundleDir, "xs/firmware.js"), format: "iife", external: false }];
   }
   return [
     // The library "esplab" (preloaded into flash by Moddable's linker) holds every app; `main` only starts it.
     {
-      entry: `${imports}\nexport { startDevice } from ${JSON.stringify(path.join(FIRMWARE, "platform/moddable/firmware.ts"))};\n`,
+      entry: `${imports}\nexport { startDevice } from ${JSON.stringify(path.join(firmware, "platform/moddable/firmware.ts"))};\n`,
       file: path.join(project.bundleDir, "firmware/esplab.js"),
       format: "es",
       external: true,
     },
-    { entry: `export * from ${JSON.stringify(path.join(FIRMWARE, "platform/moddable/main.ts"))};\n`, file: path.join(project.bundleDir, "firmware/main.js"), format: "es", external: true },
+    { entry: `export * from ${JSON.stringify(path.join(firmware, "platform/moddable/main.ts"))};\n`, file: path.join(project.bundleDir, "firmware/main.js"), format: "es", external: true },
   ];
 }
 
@@ -48,10 +52,10 @@ function plansFor(target: BundleTarget, project: Project): BundlePlan[] {
  * Bundles a project's firmware for a target, type-checking it against Moddable's types first (as device code: no
  * Node, no DOM): `device` makes the ES modules mcconfig links (bundleDir/firmware/esplab.js and main.js), `xs` the
  * script the XS engine on the laptop runs (bundleDir/xs/firmware.js). Returns the first file. A failure is a
- * FirmwareBuildError naming the file, line and fix.
+ * BuildError naming the file, line and fix.
  */
 export async function buildFirmwareBundle(target: BundleTarget, project: Project = esplabProject()): Promise<string> {
-  const tsconfig = project.builtIn ? path.join(FIRMWARE, "tsconfig.json") : writeProjectTsconfig(project, target);
+  const tsconfig = project.builtIn ? path.join(project.sourceDir, "tsconfig.json") : writeProjectTsconfig(project, target);
   const files: string[] = [];
   for (const plan of plansFor(target, project)) files.push(await bundleOne(plan, tsconfig, project));
   return files[0]!;
@@ -66,14 +70,13 @@ async function bundleOne(plan: BundlePlan, tsconfig: string, project: Project): 
     plugins: [
       entryModule(plan.entry),
       typescript({
+        typescript: compilerFor(plan.file),
         tsconfig,
         // Sources live in the project and in esplab (maybe in node_modules): match them wherever they are.
         include: ["**/*.ts"],
         filterRoot: false,
         compilerOptions: { noEmit: false, allowImportingTsExtensions: true, rewriteRelativeImportExtensions: true, sourceMap: true },
-        // Type errors are collected and thrown once rollup is done: a plugin that throws while it creates its
-        // TypeScript program leaves that program watching every source file (the process never exits, and a
-        // later edit makes it throw where nothing catches it).
+        // Type errors are collected and thrown once rollup is done, all of them.
         noEmitOnError: false,
       }),
     ],
@@ -107,6 +110,33 @@ async function bundleOne(plan: BundlePlan, tsconfig: string, project: Project): 
   return plan.file;
 }
 
+/**
+ * TypeScript for one-shot builds: no file watching (the plugin checks with a watch program, and watchers left
+ * behind by a failed build would keep the process alive and report the next edit's errors by throwing outside any
+ * build), and each build of the same output starts from the previous build's program, so a save re-checks and
+ * re-emits only the files it affects.
+ */
+const compilers = new Map<string, typeof ts>();
+const unwatched = () => ({ close() {} });
+function compilerFor(output: string): typeof ts {
+  let compiler = compilers.get(output);
+  if (!compiler) {
+    let previous: ts.EmitAndSemanticDiagnosticsBuilderProgram | undefined;
+    compiler = Object.create(ts, {
+      sys: { value: { ...ts.sys, watchFile: unwatched, watchDirectory: unwatched } },
+      createEmitAndSemanticDiagnosticsBuilderProgram: {
+        value: (...args: Parameters<typeof ts.createEmitAndSemanticDiagnosticsBuilderProgram>) => {
+          const [rootNames, options, host, oldProgram, ...rest] = args as [readonly string[], ts.CompilerOptions, ts.CompilerHost, ts.EmitAndSemanticDiagnosticsBuilderProgram | undefined, ...never[]];
+          previous = ts.createEmitAndSemanticDiagnosticsBuilderProgram(rootNames, options, host, oldProgram ?? previous, ...rest);
+          return previous;
+        },
+      },
+    }) as typeof ts;
+    compilers.set(output, compiler);
+  }
+  return compiler;
+}
+
 /** Module specifiers the device resolves itself: Moddable's (timer, embedded:io/…, mc/config) and "esplab". */
 function isDeviceModule(id: string): boolean {
   if (id.startsWith(".") || path.isAbsolute(id) || id.startsWith("\0")) return false;
@@ -128,15 +158,15 @@ function entryModule(code: string): Plugin {
  */
 function writeProjectTsconfig(project: Project, target: BundleTarget): string {
   const typings = path.dirname(createRequire(path.join(ESPLAB_ROOT, "package.json")).resolve("@moddable/typings/package.json"));
-  const platformEntry = path.join(FIRMWARE, target === "xs" ? "platform/xs/main.ts" : "platform/moddable/firmware.ts");
+  const platformEntry = path.join(LIBRARY, target === "xs" ? "platform/xs/main.ts" : "platform/moddable/firmware.ts");
   const config = {
-    extends: path.join(FIRMWARE, "tsconfig.json"),
+    extends: path.join(LIBRARY, "tsconfig.json"),
     compilerOptions: {
-      paths: { esplab: [path.join(FIRMWARE, "platform/moddable/firmware.ts")], "esplab/firmware": [path.join(FIRMWARE, "index.ts")] },
+      paths: { esplab: [path.join(LIBRARY, "platform/moddable/firmware.ts")], "esplab/firmware": [path.join(LIBRARY, "index.ts")] },
     },
     // The entry imports these directly, so they must be in the program to be compiled (the rest follow imports).
-    files: [platformEntry, path.join(FIRMWARE, "apps/board-check.ts")],
-    include: [path.join(project.sourceDir, "**/*.ts"), path.join(FIRMWARE, "**/*.d.ts"), path.join(typings, "**/*.d.ts")],
+    files: [platformEntry, path.join(LIBRARY, "apps/board-check.ts")],
+    include: [path.join(project.sourceDir, "**/*.ts"), path.join(LIBRARY, "**/*.d.ts"), path.join(typings, "**/*.d.ts")],
     exclude: ["piu", "commodetto", "mcpack.d.ts"].map((name) => path.join(typings, name)).concat(path.join(project.sourceDir, "**/node_modules")),
   };
   const file = path.join(project.bundleDir, `tsconfig.${target}.json`);

@@ -47,21 +47,21 @@ interface ProjectSection {
 
 const SECTION_KEYS = ["app", "sources", "wiring", "scenarios"];
 
-/** esplab's own checkout as a project. */
-export function esplabProject(): Project {
+/** esplab's own checkout as a project (or, for tests that edit it, a copy of its tree at `root`). */
+export function esplabProject(root = ESPLAB_ROOT): Project {
   return {
-    root: ESPLAB_ROOT,
+    root,
     name: "esplab",
     builtIn: true,
-    sourceDir: path.join(ESPLAB_ROOT, "firmware"),
-    apps: [{ file: path.join(ESPLAB_ROOT, "firmware/apps/all.ts"), names: [], line: 1 }],
+    sourceDir: path.join(root, "firmware"),
+    apps: [{ file: path.join(root, "firmware/apps/all.ts"), names: [], line: 1 }],
     defaultApp: "assignment2",
     wiringFile: undefined,
-    scenarioDir: path.join(ESPLAB_ROOT, "test/scenarios"),
-    bundleDir: path.join(ESPLAB_ROOT, "dist"),
-    deviceBuildDir: path.join(ESPLAB_ROOT, "build/device"),
-    stateDir: path.join(ESPLAB_ROOT, ".esplab"),
-    configFile: path.join(ESPLAB_ROOT, "esplab.config.json"),
+    scenarioDir: path.join(root, "test/scenarios"),
+    bundleDir: path.join(root, "dist"),
+    deviceBuildDir: path.join(root, "build/device"),
+    stateDir: path.join(root, ".esplab"),
+    configFile: path.join(root, "esplab.config.json"),
   };
 }
 

@@ -55,7 +55,7 @@ describe("esplab grade", () => {
 
     const json = JSON.parse(fs.readFileSync(path.join(out, "grade.json"), "utf8"));
     const ivy = json.students.find((student: { name: string }) => student.name === "ivy");
-    expect(ivy.reason).toMatch(/src\/app\.ts:\d+:\d+: TS2322: Type 'string' is not assignable to type 'number'/);
+    expect(ivy.reason).toMatch(/src\/app\.ts:\d+:\d+ TS2322: Type 'string' is not assignable to type 'number'/);
     const gus = json.students.find((student: { name: string }) => student.name === "gus");
     const failed = gus.scenarios[0].steps.find((step: { status: string }) => step.status === "failed");
     expect(failed.message).toMatch(/expected the servo at 100° ± \d+° within 2 s; it is at 50\.0°/);

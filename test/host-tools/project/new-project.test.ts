@@ -78,14 +78,14 @@ describe("esplab new", () => {
       const result = esplab(["test"]);
       expect(result.signal).toBeNull(); // not killed by the time limit: nothing is left watching the files
       expect(result.status).toBe(2);
-      expect(result.stderr).toMatch(/src\/app\.ts:\d+:\d+: TS2584: Cannot find name 'console'/);
+      expect(result.stderr).toMatch(/src\/app\.ts:\d+:\d+ TS2584: Cannot find name 'console'/);
       expect(result.stderr).toMatch(/the ESP32 has no console: log with platform\.log/);
       expect(result.stderr).toMatch(/console\.log\(`key \$\{key\}`\);/); // the code frame
 
       fs.writeFileSync(file, `${original}\nconst broken = ;\n`);
       const syntax = esplab(["test"]);
       expect(syntax.status).toBe(2);
-      expect(syntax.stderr).toMatch(/src\/app\.ts:\d+:\d+: TS1109: Expression expected/);
+      expect(syntax.stderr).toMatch(/src\/app\.ts:\d+:\d+ TS1109: Expression expected/);
     } finally {
       fs.writeFileSync(file, original);
     }
