@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
-import { BuildError, type BundleOptions, type BundleTarget, type BuildProblem } from "./firmware-bundle.ts";
+import type { Project } from "../project/project.ts";
+import { BuildError, type BundleTarget, type BuildProblem } from "./firmware-bundle.ts";
 
 type Reply = { id: number; file?: string; problem?: BuildProblem };
 
@@ -15,9 +16,9 @@ export class BackgroundBuilder {
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  /** Builds the target's bundle; resolves with its file. */
-  build(target: BundleTarget, options: BundleOptions = {}): Promise<string> {
-    const run = this.#queue.then(() => this.#send(target, options));
+  /** Builds the target's bundle of a project (esplab's own by default); resolves with its file. */
+  build(target: BundleTarget, project?: Project): Promise<string> {
+    const run = this.#queue.then(() => this.#send(target, project));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -34,12 +35,12 @@ export class BackgroundBuilder {
     await worker?.terminate();
   }
 
-  #send(target: BundleTarget, options: BundleOptions): Promise<string> {
+  #send(target: BundleTarget, project: Project | undefined): Promise<string> {
     if (this.#closed) return Promise.reject(new BuildError({ message: "the builder was closed" }));
     const id = this.#next++;
     return new Promise<string>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#thread().postMessage({ id, target, options });
+      this.#thread().postMessage({ id, target, project });
     });
   }
 

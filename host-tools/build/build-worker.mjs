@@ -6,9 +6,9 @@ import { register } from "tsx/esm/api";
 register();
 const { buildFirmwareBundle, BuildError } = await import("./firmware-bundle.ts");
 
-parentPort.on("message", async ({ id, target, options }) => {
+parentPort.on("message", async ({ id, target, project }) => {
   try {
-    parentPort.postMessage({ id, file: await buildFirmwareBundle(target, options) });
+    parentPort.postMessage({ id, file: await buildFirmwareBundle(target, project) });
   } catch (error) {
     const problem = error instanceof BuildError ? error.problem : { message: String(error?.message ?? error) };
     parentPort.postMessage({ id, problem });

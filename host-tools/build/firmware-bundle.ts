@@ -69,16 +69,7 @@ async function bundleOne(plan: BundlePlan, tsconfig: string, project: Project): 
     external: plan.external ? isDeviceModule : undefined,
     plugins: [
       entryModule(plan.entry),
-      typescript({
-        typescript: compilerFor(plan.file),
-        tsconfig,
-        // Sources live in the project and in esplab (maybe in node_modules): match them wherever they are.
-        include: ["**/*.ts"],
-        filterRoot: false,
-        compilerOptions: { noEmit: false, allowImportingTsExtensions: true, rewriteRelativeImportExtensions: true, sourceMap: true },
-        // Type errors are collected and thrown once rollup is done, all of them.
-        noEmitOnError: false,
-      }),
+      compilerPlugin(plan.file, tsconfig),
     ],
     onLog(level, log, handler) {
       if (log.code === "UNRESOLVED_IMPORT") unresolved ??= log;
@@ -90,7 +81,8 @@ async function bundleOne(plan: BundlePlan, tsconfig: string, project: Project): 
   try {
     bundle = await rollup(input);
   } catch (error) {
-    throw describeBuildFailure(error, project, typeErrors);
+    // TypeScript's diagnostics name the cause; rollup's parser, meeting the broken output, only its echo.
+    throw typeErrors.length ? describeBuildFailure(typeErrors[0], project, typeErrors.slice(1)) : describeBuildFailure(error, project, typeErrors);
   }
   try {
     if (typeErrors.length) throw describeBuildFailure(typeErrors[0], project, typeErrors.slice(1));
@@ -111,30 +103,41 @@ async function bundleOne(plan: BundlePlan, tsconfig: string, project: Project): 
 }
 
 /**
- * TypeScript for one-shot builds: no file watching (the plugin checks with a watch program, and watchers left
- * behind by a failed build would keep the process alive and report the next edit's errors by throwing outside any
- * build), and each build of the same output starts from the previous build's program, so a save re-checks and
- * re-emits only the files it affects.
+ * The TypeScript plugin of one output, kept for the process: each build starts from the previous build's program (and
+ * the plugin keeps the output of the files a change does not touch), so a save re-checks and re-emits only the files
+ * it affects. Its TypeScript watches no files: the plugin checks with a watch program, and watchers left behind by
+ * a failed build would keep the process alive and report the next edit's errors by throwing outside any build.
  */
-const compilers = new Map<string, typeof ts>();
+const plugins = new Map<string, Plugin>();
 const unwatched = () => ({ close() {} });
-function compilerFor(output: string): typeof ts {
-  let compiler = compilers.get(output);
-  if (!compiler) {
+function compilerPlugin(output: string, tsconfig: string): Plugin {
+  const key = `${output}|${tsconfig}`;
+  let plugin = plugins.get(key);
+  if (!plugin) {
     let previous: ts.EmitAndSemanticDiagnosticsBuilderProgram | undefined;
-    compiler = Object.create(ts, {
+    const compiler = Object.create(ts, {
       sys: { value: { ...ts.sys, watchFile: unwatched, watchDirectory: unwatched } },
       createEmitAndSemanticDiagnosticsBuilderProgram: {
-        value: (...args: Parameters<typeof ts.createEmitAndSemanticDiagnosticsBuilderProgram>) => {
-          const [rootNames, options, host, oldProgram, ...rest] = args as [readonly string[], ts.CompilerOptions, ts.CompilerHost, ts.EmitAndSemanticDiagnosticsBuilderProgram | undefined, ...never[]];
-          previous = ts.createEmitAndSemanticDiagnosticsBuilderProgram(rootNames, options, host, oldProgram ?? previous, ...rest);
+        value: (...args: unknown[]) => {
+          args[3] ??= previous; // the old program, when the plugin has none of its own
+          previous = (ts.createEmitAndSemanticDiagnosticsBuilderProgram as (...given: unknown[]) => ts.EmitAndSemanticDiagnosticsBuilderProgram)(...args);
           return previous;
         },
       },
     }) as typeof ts;
-    compilers.set(output, compiler);
+    plugin = typescript({
+      typescript: compiler,
+      tsconfig,
+      // Sources live in the project and in esplab (maybe in node_modules): match them wherever they are.
+      include: ["**/*.ts"],
+      filterRoot: false,
+      compilerOptions: { noEmit: false, allowImportingTsExtensions: true, rewriteRelativeImportExtensions: true, sourceMap: true },
+      // Type errors are collected and thrown once rollup is done, all of them.
+      noEmitOnError: false,
+    });
+    plugins.set(key, plugin);
   }
-  return compiler;
+  return plugin;
 }
 
 /** Module specifiers the device resolves itself: Moddable's (timer, embedded:io/…, mc/config) and "esplab". */
