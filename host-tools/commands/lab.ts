@@ -10,21 +10,19 @@ import { startLocalCloud } from "../cloud/index.ts";
 import { describeConfig, loadLaptopConfig } from "../runtime/laptop-config.ts";
 import { requireEngine, VirtualDevice } from "../runtime/virtual-device.ts";
 import { FileStorage } from "../platform/file-storage.ts";
-import { chooseApp, findProject, loadProject } from "../project/project.ts";
-import { firmwareWiringConfig, projectWiring } from "../project/wiring-file.ts";
 
-const USAGE = `usage: esplab lab [--port N] [--engine xs|node|moddable] [--app NAME] [--config FILE] [--project DIR]
+const USAGE = `usage: esplab lab [--port N] [--engine xs|node|moddable] [--app NAME] [--config FILE]
 
-Runs the firmware on the virtual board with the local cloud and serves the lab page on 127.0.0.1. In your own
-project (esplab new) that is your app on the board of your wiring file; in esplab's checkout, the course's apps.
+Runs the firmware on the virtual board with the local cloud and serves the lab page on 127.0.0.1.
   --port N        the page's port (default 8080; 0 picks a free one)
   --engine E      xs (default): the firmware runs in Moddable's XS engine, as on the ESP32, and reloads when you
                   edit firmware/; node: runs in Node; moddable: on Moddable's own runtime for Linux (the
                   device's linker, stack limit, Timer, Preference and sockets; needs Moddable's tools)
   --app NAME      which firmware app to run (overrides the config's "app")
-  --config FILE   settings file (default: the project's esplab.config.json; ESPLAB_<KEY> variables override it)
-  --state DIR     where the lab keeps its database, readings and device storage (default .esplab/ in the project)
-  --project DIR   the project to run (default: the one the current folder is in)`;
+  --config FILE   settings file (default ./esplab.config.json; ESPLAB_<KEY> variables override it)
+  --state DIR     where the lab keeps its database, readings and device storage (default .esplab/ in the project)`;
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -35,7 +33,6 @@ export async function run(args: string[]): Promise<number> {
       app: { type: "string" },
       config: { type: "string" },
       state: { type: "string" },
-      project: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -47,23 +44,18 @@ export async function run(args: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("PORT", `--port must be 0–65535, got "${values.port}"`);
 
-  const project = values.project ? loadProject(values.project) : findProject();
-  const wiring = projectWiring(project);
-  const laptopConfig = loadLaptopConfig({ file: values.config, cwd: project.builtIn ? undefined : project.root });
-  const app = chooseApp(project, values.app ?? (laptopConfig.app === undefined ? undefined : String(laptopConfig.app)));
-  const stateDir = path.resolve(values.state ?? project.stateDir);
+  const stateDir = path.resolve(values.state ?? path.join(ROOT, ".esplab"));
   const cloud = await startLocalCloud({
     databasePort: 0,
     authPort: 0,
     mqttPort: 0,
     dataDir: path.join(stateDir, "lab-cloud"),
   });
-  // The lab's cloud and the wiring's pins first, then the user's settings: a configured real Firebase project or
-  // broker wins.
-  const config: FlatConfig = { ...cloud.firmwareConfig, ...firmwareWiringConfig(wiring.description), ...laptopConfig, app };
+  // The lab's cloud first, then the user's settings: a configured real Firebase project or broker wins.
+  const config: FlatConfig = { ...cloud.firmwareConfig, app: "assignment2", ...loadLaptopConfig({ file: values.config }) };
+  if (values.app) config.app = values.app;
   const storage = new FileStorage(path.join(stateDir, "lab-storage.json"));
-  const device = new VirtualDevice({ config, engine, storage, project, wiring: wiring.description });
-  for (const warning of wiring.warnings) device.board.diagnostics.report("wiring", "warning", warning);
+  const device = new VirtualDevice({ config, engine, storage });
   const server = new LabServer({
     device: () => device,
     controls: { ...partControls(() => device, () => device.restart()), publish: (topic, payload) => cloud.mqtt.publish(topic, payload, { qos: 1 }) },
@@ -89,7 +81,7 @@ export async function run(args: string[]): Promise<number> {
 
 Ctrl-C stops everything.`);
 
-  const stopWatching = device.engine !== "node" ? watchSources(project.sourceDir, async () => {
+  const stopWatching = device.engine !== "node" ? watchSources([path.join(ROOT, "firmware")], async () => {
     console.log("firmware changed: rebuilding and resetting the board…");
     try {
       await device.restart();
