@@ -2,7 +2,9 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
 import { UsageError } from "../../firmware/core/errors.ts";
+import { BackgroundBuilder } from "../build/background-builder.ts";
 import { partControls } from "../lab/controls.ts";
+import { FirmwareRunner, type FirmwareStatus } from "../lab/firmware-runner.ts";
 import { LabServer } from "../lab/server.ts";
 import { watchSources } from "../lab/source-watcher.ts";
 import { databaseFeed, mqttFeed, readingsFeed } from "../lab/feeds.ts";
@@ -52,22 +54,27 @@ export async function run(args: string[]): Promise<number> {
     dataDir: path.join(stateDir, "lab-cloud"),
   });
   // The lab's cloud first, then the user's settings: a configured real Firebase project or broker wins.
-  const config: FlatConfig = { ...cloud.firmwareConfig, app: "assignment2", ...loadLaptopConfig({ file: values.config }) };
-  if (values.app) config.app = values.app;
+  const settings = (): FlatConfig => ({ ...cloud.firmwareConfig, app: "assignment2", ...loadLaptopConfig({ file: values.config }), ...(values.app ? { app: values.app } : {}) });
+  const config = settings();
   const storage = new FileStorage(path.join(stateDir, "lab-storage.json"));
   const device = new VirtualDevice({ config, engine, storage });
+  // The XS engine runs a bundle built on a worker thread; node and moddable load the firmware themselves.
+  const builder = device.engine === "xs" ? new BackgroundBuilder() : undefined;
+  builder?.warm();
+  const firmware = new FirmwareRunner({ device, build: builder && (() => builder.build("xs", { root: ROOT })), settings });
   const server = new LabServer({
     device: () => device,
-    controls: { ...partControls(() => device, () => device.restart()), publish: (topic, payload) => cloud.mqtt.publish(topic, payload, { qos: 1 }) },
+    controls: { ...partControls(() => device, () => firmware.reset()), publish: (topic, payload) => cloud.mqtt.publish(topic, payload, { qos: 1 }) },
     feeds: [databaseFeed(cloud), readingsFeed(cloud, () => String(config.device_id ?? "Device001")), mqttFeed(cloud)],
+    firmware,
   });
 
   console.log(`esplab lab — firmware on the virtual board in ${{ xs: "Moddable XS", node: "Node", moddable: "Moddable's runtime for Linux" }[device.engine]}, with the local cloud`);
   console.log(describeConfig(config).map((line) => `  ${line}`).join("\n"));
   device.serial.listen((line) => console.log(`serial  ${line.text}`));
-  await device.start();
+  firmware.listen(printStatus);
   const url = await server.listen(port).catch(async (error: NodeJS.ErrnoException) => {
-    await device.stop();
+    await builder?.close();
     await cloud.close();
     if (error.code === "EADDRINUSE") throw new UsageError("PORT", `port ${port} is in use (another lab?): stop it, or run npx esplab lab --port ${port + 1}`);
     throw error;
@@ -81,23 +88,45 @@ export async function run(args: string[]): Promise<number> {
 
 Ctrl-C stops everything.`);
 
-  const stopWatching = device.engine !== "node" ? watchSources([path.join(ROOT, "firmware")], async () => {
-    console.log("firmware changed: rebuilding and resetting the board…");
-    try {
-      await device.restart();
-    } catch (error) {
-      console.error(`the firmware did not start: ${(error as Error).message}`);
-    }
-  }) : () => undefined;
+  const stopWatching = builder ? watchSources([path.join(ROOT, "firmware")], () => firmware.rebuild()) : () => undefined;
+  void firmware.rebuild();
 
+  let stopping = false;
+  // Ctrl-C in the terminal signals the engine's processes too, and their pipes then break under this one: expected
+  // while stopping, so it is not reported as a crash. The break can arrive just before the signal does.
+  const quietWhileStopping = (error: NodeJS.ErrnoException) => {
+    const pipe = error.code === "ECONNRESET" || error.code === "EPIPE";
+    if (pipe && stopping) return;
+    setTimeout(() => {
+      if (pipe && stopping) return;
+      console.error(error);
+      process.exit(1);
+    }, pipe ? 250 : 0);
+  };
+  process.on("uncaughtException", quietWhileStopping);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
+  stopping = true;
   console.log("\nstopping…");
   stopWatching();
   await server.close();
-  await device.stop();
+  await firmware.stop();
+  await builder?.close();
   await cloud.close();
+  process.off("uncaughtException", quietWhileStopping);
   return 0;
+}
+
+function printStatus(status: FirmwareStatus): void {
+  if (status.state === "building") console.log("firmware changed: building…");
+  else if (status.state === "resetting") console.log("resetting the board…");
+  else if (status.state === "running") console.log("firmware running");
+  else if (status.problem) {
+    const what = status.problem.kind === "build" ? "the firmware does not build" : "the firmware did not start";
+    const message = status.problem.message.startsWith("the firmware") ? status.problem.message : `${what}: ${status.problem.message}`;
+    const next = status.problem.kind === "build" ? "save a fix and the lab rebuilds" : "fix it and save, or fix the settings and press Reset";
+    console.error(`${message}${status.problem.frame ? `\n${status.problem.frame}` : ""}\n(the page shows it too; ${next})`);
+  }
 }

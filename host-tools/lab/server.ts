@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { VirtualDevice } from "../runtime/virtual-device.ts";
+import type { FirmwareStatus } from "./firmware-runner.ts";
 
 /** Something the lab shows besides the board: the database tree, the MQTT log, readings. */
 export interface LabFeed {
@@ -23,6 +24,12 @@ export interface LabControls {
   reset(): Promise<void>;
   /** Publishes through the local broker, as the server side would (commands to the device). */
   publish?(topic: string, payload: string): Promise<void>;
+}
+
+/** Where the firmware is in the edit-run loop (building, resetting, running, or not running and why). */
+export interface LabFirmware {
+  readonly status: FirmwareStatus;
+  listen(listener: (status: FirmwareStatus) => void): () => void;
 }
 
 /** The header that carries the per-run token on every state-changing request. */
@@ -53,6 +60,7 @@ export class LabServer {
   readonly #device: () => VirtualDevice;
   readonly #controls: LabControls;
   readonly #feeds: LabFeed[];
+  readonly #firmware: LabFirmware | undefined;
   readonly #server: http.Server;
   readonly #clients = new Set<http.ServerResponse>();
   #partsJson = "";
@@ -63,10 +71,11 @@ export class LabServer {
   #hosts = new Set<string>();
   readonly #token = crypto.randomBytes(32).toString("base64url");
 
-  constructor(options: { device: () => VirtualDevice; controls: LabControls; feeds?: LabFeed[] }) {
+  constructor(options: { device: () => VirtualDevice; controls: LabControls; feeds?: LabFeed[]; firmware?: LabFirmware }) {
     this.#device = options.device;
     this.#controls = options.controls;
     this.#feeds = options.feeds ?? [];
+    this.#firmware = options.firmware;
     this.#server = http.createServer((request, response) => {
       this.#route(request, response).catch((error: Error) => {
         if (!response.headersSent) this.#json(response, 500, { error: error.message });
@@ -82,6 +91,7 @@ export class LabServer {
     });
     this.#poll = setInterval(() => this.#sendPartsIfChanged(), 50);
     for (const feed of this.#feeds) this.#unsubscribe.push(feed.subscribe((data) => this.#broadcast(feed.name, data)));
+    if (this.#firmware) this.#unsubscribe.push(this.#firmware.listen((status) => this.#broadcast("firmware", status)));
     this.attachDevice();
     const address = this.#server.address() as AddressInfo;
     this.#hosts = new Set([`${host}:${address.port}`, `127.0.0.1:${address.port}`, `localhost:${address.port}`].map((h) => h.toLowerCase()));
@@ -195,6 +205,7 @@ export class LabServer {
         serial: device.serial.lines.slice(-200),
         diagnostics: device.board.diagnostics.entries.slice(-50),
         engine: device.engine,
+        firmware: this.#firmware?.status ?? { state: "running" },
         feeds,
       });
       return;
