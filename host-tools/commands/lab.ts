@@ -9,6 +9,7 @@ import { LabServer } from "../lab/server.ts";
 import { watchSources } from "../lab/source-watcher.ts";
 import { databaseFeed, mqttFeed, readingsFeed } from "../lab/feeds.ts";
 import { startLocalCloud } from "../cloud/index.ts";
+import { withDemoTokens } from "../cloud/demo-tokens.ts";
 import { describeConfig, loadLaptopConfig } from "../runtime/laptop-config.ts";
 import { requireEngine, VirtualDevice } from "../runtime/virtual-device.ts";
 import { FileStorage } from "../platform/file-storage.ts";
@@ -54,8 +55,9 @@ export async function run(args: string[]): Promise<number> {
     dataDir: path.join(stateDir, "lab-cloud"),
   });
   // The lab's cloud first, then the user's settings: a configured real Firebase project or broker wins.
-  const settings = (): FlatConfig => ({ ...cloud.firmwareConfig, app: "assignment2", ...loadLaptopConfig({ file: values.config }), ...(values.app ? { app: values.app } : {}) });
-  const config = settings();
+  const settings = (): Promise<FlatConfig> =>
+    withDemoTokens(cloud, { ...cloud.firmwareConfig, app: "assignment2", ...loadLaptopConfig({ file: values.config }), ...(values.app ? { app: values.app } : {}) });
+  const config = await settings();
   const storage = new FileStorage(path.join(stateDir, "lab-storage.json"));
   const device = new VirtualDevice({ config, engine, storage });
   // The XS engine runs a bundle built on a worker thread; node and moddable load the firmware themselves.
@@ -64,8 +66,16 @@ export async function run(args: string[]): Promise<number> {
   const firmware = new FirmwareRunner({ device, build: builder && (() => builder.build("xs", { root: ROOT })), settings });
   const server = new LabServer({
     device: () => device,
-    controls: { ...partControls(() => device, () => firmware.reset()), publish: (topic, payload) => cloud.mqtt.publish(topic, payload, { qos: 1 }) },
-    feeds: [databaseFeed(cloud), readingsFeed(cloud, () => String(config.device_id ?? "Device001")), mqttFeed(cloud)],
+    controls: {
+      ...partControls(() => device, () => firmware.reset()),
+      publish: (topic, payload) => cloud.mqtt.publish(topic, payload, { qos: 1 }),
+      clearDatabase: () => cloud.firebase.database.adminSet(cloud.namespace, "/", null),
+    },
+    feeds: [
+      databaseFeed(cloud),
+      readingsFeed(cloud, () => String(device.config.device_id ?? "Device001"), () => (device.config.app === "telemetry" ? "mqtt" : "database")),
+      mqttFeed(cloud),
+    ],
     firmware,
   });
 

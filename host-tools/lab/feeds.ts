@@ -24,30 +24,51 @@ export function databaseFeed(cloud: LocalCloud): LabFeed {
   };
 }
 
+/** One reading on the chart: the Sharp sensor's distance in cm and the FC-51's obstacle flag, as the device sent them. */
+export interface ReadingPoint {
+  seq?: number;
+  cm?: number;
+  obstacle?: boolean;
+}
+export type ReadingSource = "database" | "mqtt";
+
 /**
- * The device's readings as chart points (distance in cm, or obstacle 1/0): those it stored under /readings/<deviceId>
- * in the database, or else those it published on sensor/<deviceId> over MQTT.
+ * The device's readings as chart points: those it stored under /readings/<deviceId> in the database, or those it
+ * published on sensor/<deviceId> over MQTT (the telemetry app), as `source` says. A change of source, or fewer points
+ * than before (the database was cleared), sends every point again ({source, points}); otherwise each new one ({point}).
  */
-export function readingsFeed(cloud: LocalCloud, deviceId: () => string): LabFeed {
-  const points = () => {
-    const readings = cloud.firebase.database.store(cloud.namespace).get(["readings", deviceId()]) as Record<string, { cm?: number | null; obstacle?: boolean; seq?: number }> | null;
-    if (readings && Object.keys(readings).length > 0) {
-      return Object.keys(readings)
-        .sort()
-        .map((key) => readings[key]!)
-        .map((r) => ({ seq: r.seq, value: typeof r.cm === "number" ? r.cm : r.obstacle ? 1 : 0 }));
+export function readingsFeed(cloud: LocalCloud, deviceId: () => string, source: () => ReadingSource = () => "database"): LabFeed {
+  const points = (from: ReadingSource): ReadingPoint[] => {
+    if (from === "mqtt") {
+      return cloud.readings.readings({ device: deviceId() }).map((r) => ({
+        seq: r.seq,
+        cm: typeof r.fields.distance_cm === "number" ? r.fields.distance_cm : undefined,
+        obstacle: typeof r.fields.obstacle === "boolean" ? r.fields.obstacle : undefined,
+      }));
     }
-    return cloud.readings.readings({ device: deviceId() }).map((r) => ({ seq: r.seq, value: typeof r.fields.distance_cm === "number" ? r.fields.distance_cm : r.fields.obstacle ? 1 : 0 }));
+    const readings = cloud.firebase.database.store(cloud.namespace).get(["readings", deviceId()]) as Record<string, { cm?: number | null; obstacle?: boolean; seq?: number }> | null;
+    return Object.keys(readings ?? {})
+      .sort()
+      .map((key) => readings![key]!)
+      .map((r) => ({ seq: r.seq, cm: typeof r.cm === "number" ? r.cm : undefined, obstacle: typeof r.obstacle === "boolean" ? r.obstacle : undefined }));
+  };
+  const all = () => {
+    const from = source();
+    return { source: from, points: points(from) };
   };
   return {
     name: "readings",
-    snapshot: () => ({ points: points().slice(-200) }),
+    snapshot: () => {
+      const now = all();
+      return { source: now.source, points: now.points.slice(-200) };
+    },
     subscribe(send) {
-      let count = points().length;
+      let last = all();
       const timer = setInterval(() => {
-        const all = points();
-        for (const point of all.slice(count)) send(point);
-        count = all.length;
+        const now = all();
+        if (now.source !== last.source || now.points.length < last.points.length) send({ source: now.source, points: now.points.slice(-200) });
+        else for (const point of now.points.slice(last.points.length)) send({ point });
+        last = now;
       }, POLL_MS);
       return () => clearInterval(timer);
     },

@@ -20,14 +20,14 @@ export class FirmwareRunner {
   /** Builds a bundle and returns its file; none for engines that load the firmware themselves (node, moddable). */
   readonly #build: (() => Promise<string>) | undefined;
   /** Reads the settings again before each start, so a fixed setting takes effect on the next reset. */
-  readonly #settings: (() => FlatConfig) | undefined;
+  readonly #settings: (() => FlatConfig | Promise<FlatConfig>) | undefined;
   #bundle: string | undefined;
   #status: FirmwareStatus = { state: "not running" };
   readonly #listeners = new Set<(status: FirmwareStatus) => void>();
   #queue: Promise<void> = Promise.resolve();
   #stopped = false;
 
-  constructor(options: { device: VirtualDevice; build?: () => Promise<string>; settings?: () => FlatConfig }) {
+  constructor(options: { device: VirtualDevice; build?: () => Promise<string>; settings?: () => FlatConfig | Promise<FlatConfig> }) {
     this.#device = options.device;
     this.#build = options.build;
     this.#settings = options.settings;
@@ -78,7 +78,7 @@ export class FirmwareRunner {
   async #restart(): Promise<void> {
     this.#set({ state: "resetting" });
     try {
-      if (this.#settings) this.#device.config = this.#settings();
+      if (this.#settings) this.#device.config = await this.#settings();
       await this.#device.restart(this.#bundle);
     } catch (error) {
       await this.#device.stop().catch(() => undefined);

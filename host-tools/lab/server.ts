@@ -22,6 +22,8 @@ export interface LabControls {
   /** Sets what the IR sensors see. */
   ir(setting: { distanceCm?: number; obstacle?: boolean }): void;
   reset(): Promise<void>;
+  /** Empties the lab's database (a fresh start for the assignment). */
+  clearDatabase?(): Promise<void>;
   /** Publishes through the local broker, as the server side would (commands to the device). */
   publish?(topic: string, payload: string): Promise<void>;
 }
@@ -205,6 +207,7 @@ export class LabServer {
         serial: device.serial.lines.slice(-200),
         diagnostics: device.board.diagnostics.entries.slice(-50),
         engine: device.engine,
+        app: device.config.app,
         firmware: this.#firmware?.status ?? { state: "running" },
         feeds,
       });
@@ -227,7 +230,11 @@ export class LabServer {
           if (typeof key !== "string" || !["press", "release", "tap"].includes(String(action))) {
             return this.#json(response, 400, { error: 'send {"key": "5", "action": "press" | "release" | "tap"}' });
           }
-          this.#controls.key(key, action as "press");
+          try {
+            this.#controls.key(key, action as "press");
+          } catch (error) {
+            return this.#json(response, 400, { error: (error as Error).message });
+          }
           return this.#json(response, 200, { ok: true });
         }
         case "/api/ir": {
@@ -240,6 +247,10 @@ export class LabServer {
         }
         case "/api/reset":
           await this.#controls.reset();
+          return this.#json(response, 200, { ok: true });
+        case "/api/database/clear":
+          if (!this.#controls.clearDatabase) return this.#json(response, 404, { error: "this lab has no database" });
+          await this.#controls.clearDatabase();
           return this.#json(response, 200, { ok: true });
         case "/api/mqtt": {
           const { topic, payload } = body as { topic?: unknown; payload?: unknown };

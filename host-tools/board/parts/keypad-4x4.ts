@@ -8,6 +8,9 @@ interface Contact {
   /** Board time of the last press or release. */
   changedAt: number;
   pressed: boolean;
+  /** While pressed: the first and last time the contact was read closed (settled), on the board clock. */
+  readFrom?: number;
+  readUntil?: number;
 }
 
 /**
@@ -63,6 +66,15 @@ export class Keypad4x4 implements Part {
     });
   }
 
+  /**
+   * For how long the pressed key has been read closed by the firmware's scans (last read minus first), in ms: a
+   * press can be held until the firmware has seen it, however late its scans run.
+   */
+  readClosedMs(label: string): number {
+    const contact = this.#contacts.get(label);
+    return contact?.readFrom === undefined ? 0 : contact.readUntil! - contact.readFrom;
+  }
+
   get pressed(): string[] {
     return this.labels.filter((label) => this.#contacts.get(label)!.pressed);
   }
@@ -77,6 +89,7 @@ export class Keypad4x4 implements Part {
     if (contact.pressed === pressed) return;
     contact.pressed = pressed;
     contact.changedAt = this.#board.clock.now();
+    contact.readFrom = contact.readUntil = undefined;
     this.#board.nets.changed();
     // Let edge watchers see the chatter settle.
     if (this.bounceMs > 0) this.#board.clock.setTimeout(() => this.#board.nets.changed(), this.bounceMs);
@@ -86,7 +99,13 @@ export class Keypad4x4 implements Part {
   #closed(label: string, index: number): boolean {
     const contact = this.#contacts.get(label)!;
     const since = this.#board.clock.now() - contact.changedAt;
-    if (since >= this.bounceMs) return contact.pressed;
+    if (since >= this.bounceMs) {
+      if (contact.pressed) {
+        contact.readUntil = this.#board.clock.now();
+        contact.readFrom ??= contact.readUntil;
+      }
+      return contact.pressed;
+    }
     const slot = Math.floor(since / 0.3);
     return hash(this.#seed ^ (index * 7919) ^ (slot * 104729) ^ Math.floor(contact.changedAt * 1000)) % 2 === 0;
   }
