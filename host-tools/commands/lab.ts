@@ -98,7 +98,7 @@ export async function run(args: string[]): Promise<number> {
 
 Ctrl-C stops everything.`);
 
-  const stopWatching = builder ? watchSources([path.join(ROOT, "firmware")], () => firmware.rebuild()) : () => undefined;
+  const stopWatching = builder ? watchSources([path.join(ROOT, "firmware")], () => firmware.rebuild(), 150) : () => undefined;
   void firmware.rebuild();
 
   let stopping = false;
