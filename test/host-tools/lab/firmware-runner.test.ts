@@ -79,6 +79,15 @@ describe("FirmwareRunner (the lab's edit-run loop)", () => {
     await lab.runner.stop();
   });
 
+  it("an LCD at an address nothing answers on is a start-up error naming the address, and the page's Diagnostics get it", async () => {
+    const device = new VirtualDevice({ config: { app: "board-check", lcd_address: 0x3f }, engine: "node" });
+    const runner = new FirmwareRunner({ device });
+    await runner.rebuild();
+    expect(runner.status).toMatchObject({ state: "not running", problem: { kind: "start", message: expect.stringMatching(/0x3F/i) } });
+    expect(device.board.diagnostics.of("firmware", "error")[0]!.message).toMatch(/^the firmware did not start: .*0x3F/i);
+    await runner.stop();
+  });
+
   it("steps never overlap, and none runs after stop", async () => {
     const lab = setup();
     const all = [lab.runner.rebuild(), lab.runner.reset(), lab.runner.rebuild()];

@@ -30,7 +30,11 @@ describe.skipIf(!haveChromium)("the lab page in a real browser", () => {
     await device.start();
     server = new LabServer({
       device: () => device,
-      controls: { ...partControls(() => device, () => device.restart()), publish: (topic, payload) => cloud.mqtt.publish(topic, payload, { qos: 1 }) },
+      controls: {
+        ...partControls(() => device, () => device.restart()),
+        publish: (topic, payload) => cloud.mqtt.publish(topic, payload, { qos: 1 }),
+        clearDatabase: () => cloud.firebase.database.adminSet(cloud.namespace, "/", null),
+      },
       feeds: [databaseFeed(cloud), readingsFeed(cloud, () => "Device001"), mqttFeed(cloud)],
     });
     url = await server.listen(0);
@@ -84,6 +88,17 @@ describe.skipIf(!haveChromium)("the lab page in a real browser", () => {
     await page.locator("#mqtt-topic").fill("cmd/+/lcd");
     await page.locator("#mqtt-send button").click();
     await expect.poll(() => page.locator("#mqtt").textContent(), { timeout: 5000 }).toContain("not sent: send {");
+
+    // The newest reading is listed first; Clear database (confirmed) empties the tree and the chart.
+    const db = (await page.locator("#db").textContent())!;
+    const keys = [...db.matchAll(/"(-[\w-]{19})"/g)].map((match) => match[1]!);
+    expect(keys.length).toBeGreaterThan(1);
+    expect(keys).toEqual([...keys].sort().reverse());
+    await device.stop(); // no more readings arrive while the cleared tree is checked
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.locator("#db-clear").click();
+    await expect.poll(() => page.locator("#db").textContent(), { timeout: 5000 }).not.toContain('"readings"');
+    expect(cloud.firebase.database.store(cloud.namespace).get(["readings"])).toBeNull();
     await page.close();
   }, 60_000);
 });
