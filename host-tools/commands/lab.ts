@@ -3,7 +3,8 @@ import { parseArgs } from "node:util";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { BackgroundBuilder } from "../build/background-builder.ts";
-import { partControls } from "../lab/controls.ts";
+import { irSensorSettings, partControls } from "../lab/controls.ts";
+import { LAB_WIRING } from "../board/index.ts";
 import { FirmwareRunner, type FirmwareStatus } from "../lab/firmware-runner.ts";
 import { LabServer } from "../lab/server.ts";
 import { watchSources } from "../lab/source-watcher.ts";
@@ -55,8 +56,10 @@ export async function run(args: string[]): Promise<number> {
     dataDir: path.join(stateDir, "lab-cloud"),
   });
   // The lab's cloud first, then the user's settings: a configured real Firebase project or broker wins.
+  // The page's IR sensor choice, over the settings until the lab stops.
+  let irChoice: FlatConfig = {};
   const settings = (): Promise<FlatConfig> =>
-    withDemoTokens(cloud, { ...cloud.firmwareConfig, app: "assignment2", ...loadLaptopConfig({ file: values.config }), ...(values.app ? { app: values.app } : {}) });
+    withDemoTokens(cloud, { ...cloud.firmwareConfig, app: "assignment2", ...loadLaptopConfig({ file: values.config }), ...(values.app ? { app: values.app } : {}), ...irChoice });
   const config = await settings();
   const storage = new FileStorage(path.join(stateDir, "lab-storage.json"));
   const device = new VirtualDevice({ config, engine, storage });
@@ -70,6 +73,10 @@ export async function run(args: string[]): Promise<number> {
       ...partControls(() => device, () => firmware.reset()),
       publish: (topic, payload) => cloud.mqtt.publish(topic, payload, { qos: 1 }),
       clearDatabase: () => cloud.firebase.database.adminSet(cloud.namespace, "/", null),
+      irKind: (kind) => {
+        irChoice = irSensorSettings(LAB_WIRING, kind);
+        return firmware.reset();
+      },
     },
     feeds: [
       databaseFeed(cloud),

@@ -1,3 +1,5 @@
+import type { FlatConfig } from "../../firmware/apps/config.ts";
+import type { BoardDescription } from "../board/index.ts";
 import type { VirtualDevice } from "../runtime/virtual-device.ts";
 import type { LabControls } from "./server.ts";
 import { UsageError } from "../../firmware/core/errors.ts";
@@ -5,7 +7,7 @@ import { sleep } from "../../firmware/ports/clock.ts";
 
 interface KeypadPart {
   readonly labels: string[];
-  readClosedMs(label: string): number;
+  readsWhilePressed(label: string): { count: number; spanMs: number };
   press(label: string): void;
   release(label: string): void;
   tap(label: string, holdMs?: number): void | Promise<void>;
@@ -19,11 +21,12 @@ interface ObstaclePart {
 
 /**
  * A mouse click can be a few milliseconds, shorter than the keypad driver's scan and debounce, and would then not
- * register. So a release waits until the key has been held MIN_HOLD_MS and the firmware's scans have read it closed
- * over MIN_SEEN_MS (they run late when the engine is busy), or MAX_HOLD_MS at most; then a pause before the same key
- * goes down again.
+ * register. So a release waits until the key has been held MIN_HOLD_MS and read closed MIN_READS times over
+ * MIN_SEEN_MS (about four of the driver's scans, which run late when the engine is busy), or MAX_HOLD_MS at most; then
+ * a pause before the same key goes down again.
  */
 export const MIN_HOLD_MS = 60;
+const MIN_READS = 16;
 const MIN_SEEN_MS = 30;
 const MAX_HOLD_MS = 1000;
 const MIN_GAP_MS = 30;
@@ -49,7 +52,11 @@ export function partControls(device: () => VirtualDevice, reset: () => Promise<v
           return;
         }
         const held = () => clock.now() - entry.pressedAt;
-        while (held() < MAX_HOLD_MS && (held() < MIN_HOLD_MS || keypad.readClosedMs(key) < MIN_SEEN_MS)) await sleep(clock, 5);
+        const seen = () => {
+          const reads = keypad.readsWhilePressed(key);
+          return reads.count >= MIN_READS && reads.spanMs >= MIN_SEEN_MS;
+        };
+        while (held() < MAX_HOLD_MS && (held() < MIN_HOLD_MS || !seen())) await sleep(clock, 5);
         keypad.release(key);
         await sleep(clock, MIN_GAP_MS);
       });
@@ -62,4 +69,12 @@ export function partControls(device: () => VirtualDevice, reset: () => Promise<v
     },
     reset,
   };
+}
+
+/** Which IR sensor the firmware reads: the FC-51's obstacle output or the Sharp's distance, on its pin in `wiring`. */
+export function irSensorSettings(wiring: BoardDescription, kind: "obstacle" | "distance"): FlatConfig {
+  const type = kind === "obstacle" ? "ir-obstacle" : "ir-gp2y0a21";
+  const part = wiring.parts.find((p) => p.type === type);
+  if (!part || typeof part.pin !== "number") throw new UsageError("NO_PART", `this board has no ${kind === "obstacle" ? "FC-51" : "Sharp"} sensor (${type})`);
+  return { ir_kind: kind, ir_pin: part.pin };
 }

@@ -22,6 +22,8 @@ export interface LabControls {
   /** Sets what the IR sensors see. */
   ir(setting: { distanceCm?: number; obstacle?: boolean }): void;
   reset(): Promise<void>;
+  /** Has the firmware read the other IR sensor (FC-51 obstacle or Sharp distance) and resets the board. */
+  irKind?(kind: "obstacle" | "distance"): Promise<void>;
   /** Empties the lab's database (a fresh start for the assignment). */
   clearDatabase?(): Promise<void>;
   /** Publishes through the local broker, as the server side would (commands to the device). */
@@ -208,6 +210,7 @@ export class LabServer {
         diagnostics: device.board.diagnostics.entries.slice(-50),
         engine: device.engine,
         app: device.config.app,
+        irKind: device.config.ir_kind ?? "obstacle",
         firmware: this.#firmware?.status ?? { state: "running" },
         feeds,
       });
@@ -248,6 +251,13 @@ export class LabServer {
         case "/api/reset":
           await this.#controls.reset();
           return this.#json(response, 200, { ok: true });
+        case "/api/ir-kind": {
+          const { kind } = body as { kind?: unknown };
+          if (!this.#controls.irKind) return this.#json(response, 404, { error: "this lab cannot change the IR sensor" });
+          if (kind !== "obstacle" && kind !== "distance") return this.#json(response, 400, { error: 'send {"kind": "obstacle"} (the FC-51) or {"kind": "distance"} (the Sharp)' });
+          await this.#controls.irKind(kind);
+          return this.#json(response, 200, { ok: true });
+        }
         case "/api/database/clear":
           if (!this.#controls.clearDatabase) return this.#json(response, 404, { error: "this lab has no database" });
           await this.#controls.clearDatabase();

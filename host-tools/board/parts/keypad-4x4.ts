@@ -11,6 +11,7 @@ interface Contact {
   /** While pressed: the first and last time the contact was read closed (settled), on the board clock. */
   readFrom?: number;
   readUntil?: number;
+  reads: number;
 }
 
 /**
@@ -42,7 +43,7 @@ export class Keypad4x4 implements Part {
     this.labels.forEach((label, index) => {
       const row = this.rows[Math.floor(index / 4)]!;
       const column = this.columns[index % 4]!;
-      this.#contacts.set(label, { changedAt: -Infinity, pressed: false });
+      this.#contacts.set(label, { changedAt: -Infinity, pressed: false, reads: 0 });
       board.nets.connect(id, `key ${label}`, row, column, () => this.#closed(label, index));
     });
   }
@@ -67,12 +68,13 @@ export class Keypad4x4 implements Part {
   }
 
   /**
-   * For how long the pressed key has been read closed by the firmware's scans (last read minus first), in ms: a
-   * press can be held until the firmware has seen it, however late its scans run.
+   * How often, and over how many ms, the pressed key has been read closed since it went down (the firmware's scans
+   * read each row once per column): a press can be held until the firmware has seen it, however late its scans run.
    */
-  readClosedMs(label: string): number {
+  readsWhilePressed(label: string): { count: number; spanMs: number } {
     const contact = this.#contacts.get(label);
-    return contact?.readFrom === undefined ? 0 : contact.readUntil! - contact.readFrom;
+    if (contact?.readFrom === undefined) return { count: 0, spanMs: 0 };
+    return { count: contact.reads, spanMs: contact.readUntil! - contact.readFrom };
   }
 
   get pressed(): string[] {
@@ -90,6 +92,7 @@ export class Keypad4x4 implements Part {
     contact.pressed = pressed;
     contact.changedAt = this.#board.clock.now();
     contact.readFrom = contact.readUntil = undefined;
+    contact.reads = 0;
     this.#board.nets.changed();
     // Let edge watchers see the chatter settle.
     if (this.bounceMs > 0) this.#board.clock.setTimeout(() => this.#board.nets.changed(), this.bounceMs);
@@ -103,6 +106,7 @@ export class Keypad4x4 implements Part {
       if (contact.pressed) {
         contact.readUntil = this.#board.clock.now();
         contact.readFrom ??= contact.readUntil;
+        contact.reads++;
       }
       return contact.pressed;
     }

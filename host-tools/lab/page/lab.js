@@ -216,6 +216,7 @@ async function start() {
   const state = await (await fetch("/api/state")).json();
   $("engine").textContent = `${state.app ?? ""} · engine: ${{ xs: "Moddable XS", node: "Node", moddable: "Moddable's runtime" }[state.engine] ?? state.engine}`;
   openPanelsFor(state.app);
+  $("ir-kind").value = state.irKind;
   renderFirmware(state.firmware);
   renderParts(state.parts);
   for (const line of state.serial) appendLog($("serial"), `${time(line.atMs)}  ${line.text}`);
@@ -294,6 +295,7 @@ $("distance").addEventListener("input", (event) => {
   $("distance-value").textContent = `${distanceCm} cm`;
   post("/api/ir", { distanceCm });
 });
+$("ir-kind").addEventListener("change", (event) => post("/api/ir-kind", { kind: event.target.value }));
 $("obstacle").addEventListener("change", (event) => post("/api/ir", { obstacle: event.target.checked }));
 $("mqtt-send").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -105,7 +105,7 @@ describe("the lab server refuses what is not its own page", () => {
 
     const before = keys.length;
     const json = { "content-type": "application/json", origin: `http://127.0.0.1:${port}` };
-    for (const path of ["/api/keypad", "/api/ir", "/api/reset", "/api/mqtt", "/api/database/clear"]) {
+    for (const path of ["/api/keypad", "/api/ir", "/api/reset", "/api/mqtt", "/api/database/clear", "/api/ir-kind"]) {
       for (const sent of [undefined, "", other.token, server.token.slice(0, -1), `${server.token}x`]) {
         const answer = await send({ method: "POST", path, headers: sent === undefined ? json : { ...json, "x-esplab-token": sent }, body: '{"key":"1"}' });
         expect(answer.status).toBe(403);

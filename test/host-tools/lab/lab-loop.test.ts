@@ -8,7 +8,9 @@ import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackgroundBuilder } from "../../../host-tools/build/background-builder.ts";
-import { partControls } from "../../../host-tools/lab/controls.ts";
+import type { FlatConfig } from "../../../firmware/apps/config.ts";
+import { LAB_WIRING } from "../../../host-tools/board/index.ts";
+import { irSensorSettings, partControls } from "../../../host-tools/lab/controls.ts";
 import { FirmwareRunner } from "../../../host-tools/lab/firmware-runner.ts";
 import { LabServer } from "../../../host-tools/lab/server.ts";
 import { watchSources } from "../../../host-tools/lab/source-watcher.ts";
@@ -39,8 +41,13 @@ describe.skipIf(!haveChromium)("the lab's edit-run loop in a real browser", () =
     original = fs.readFileSync(tree.file(APP), "utf8");
     device = new VirtualDevice({ config: { app: "board-check" }, engine: "xs" });
     builder = new BackgroundBuilder();
-    firmware = new FirmwareRunner({ device, build: () => builder.build("xs", { root: tree.root }) });
-    server = new LabServer({ device: () => device, controls: partControls(() => device, () => firmware.reset()), firmware });
+    let irChoice: FlatConfig = {};
+    firmware = new FirmwareRunner({ device, build: () => builder.build("xs", { root: tree.root }), settings: () => ({ app: "board-check", ...irChoice }) });
+    const irKind = (kind: "obstacle" | "distance") => {
+      irChoice = irSensorSettings(LAB_WIRING, kind);
+      return firmware.reset();
+    };
+    server = new LabServer({ device: () => device, controls: { ...partControls(() => device, () => firmware.reset()), irKind }, firmware });
     url = await server.listen(0);
     stopWatching = watchSources([path.join(tree.root, "firmware")], () => firmware.rebuild(), 100);
     void firmware.rebuild();
@@ -106,6 +113,18 @@ describe.skipIf(!haveChromium)("the lab's edit-run loop in a real browser", () =
     await expect.poll(() => lcdText(page), { timeout: 10_000 }).toContain("key B");
     await page.close();
   }, 60_000);
+
+  it("switches the firmware between the FC-51 and the Sharp sensor (the board resets onto the other one)", async () => {
+    const page = await open(960);
+    await expect.poll(() => lcdText(page), { timeout: 10_000 }).toMatch(/^IR (clear|obstacle)/);
+    await page.locator("#ir-kind").selectOption("distance");
+    await expect.poll(() => lcdText(page), { timeout: 30_000 }).toMatch(/^IR 40 cm/);
+    await page.reload();
+    await expect.poll(() => page.locator("#ir-kind").inputValue()).toBe("distance");
+    await page.locator("#ir-kind").selectOption("obstacle");
+    await expect.poll(() => lcdText(page), { timeout: 30_000 }).toMatch(/^IR (clear|obstacle)/);
+    await page.close();
+  }, 90_000);
 
   it("a syntax error shows in a banner with file:line and the code frame, the firmware 'not running'; the next good save recovers", async () => {
     const page = await open(960);
