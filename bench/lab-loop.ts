@@ -15,6 +15,7 @@ import { FirmwareRunner } from "../host-tools/lab/firmware-runner.ts";
 import { watchSources } from "../host-tools/lab/source-watcher.ts";
 import { VirtualDevice } from "../host-tools/runtime/virtual-device.ts";
 import { copyFirmware } from "../test/support/firmware-copy.ts";
+import { esplabProject } from "../host-tools/project/project.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
 const RUNS = Number(values.runs);
@@ -24,7 +25,7 @@ const APP = "apps/board-check.ts";
 const tree = copyFirmware();
 const device = new VirtualDevice({ config: { app: "board-check" }, engine: "xs" });
 const builder = new BackgroundBuilder();
-const firmware = new FirmwareRunner({ device, build: () => builder.build("xs", { root: tree.root }) });
+const firmware = new FirmwareRunner({ device, build: () => builder.build("xs", esplabProject(tree.root)) });
 const lcd = device.board.parts.find((part) => part.type === "lcd1602-i2c")!;
 const lcdText = () => (lcd.snapshot() as { lines: string[] }).lines.join("|");
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -93,7 +94,7 @@ try {
   const oldStalls: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const start = performance.now();
-    oldStalls.push(await longestStall(async () => device.restart(await buildFirmwareBundle("xs", { root: tree.root }))));
+    oldStalls.push(await longestStall(async () => device.restart(await buildFirmwareBundle("xs", esplabProject(tree.root)))));
     oldResets.push(performance.now() - start);
   }
 

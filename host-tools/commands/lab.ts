@@ -4,7 +4,6 @@ import type { FlatConfig } from "../../firmware/apps/config.ts";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { BackgroundBuilder } from "../build/background-builder.ts";
 import { irSensorSettings, partControls } from "../lab/controls.ts";
-import { LAB_WIRING } from "../board/index.ts";
 import { FirmwareRunner, type FirmwareStatus } from "../lab/firmware-runner.ts";
 import { LabServer } from "../lab/server.ts";
 import { watchSources } from "../lab/source-watcher.ts";
@@ -14,19 +13,21 @@ import { withDemoTokens } from "../cloud/demo-tokens.ts";
 import { describeConfig, loadLaptopConfig } from "../runtime/laptop-config.ts";
 import { requireEngine, VirtualDevice } from "../runtime/virtual-device.ts";
 import { FileStorage } from "../platform/file-storage.ts";
+import { findProject, loadProject } from "../project/project.ts";
+import { firmwareWiringConfig, projectWiring } from "../project/wiring-file.ts";
 
-const USAGE = `usage: esplab lab [--port N] [--engine xs|node|moddable] [--app NAME] [--config FILE]
+const USAGE = `usage: esplab lab [--port N] [--engine xs|node|moddable] [--app NAME] [--config FILE] [--project DIR]
 
-Runs the firmware on the virtual board with the local cloud and serves the lab page on 127.0.0.1.
+Runs the firmware on the virtual board with the local cloud and serves the lab page on 127.0.0.1. In your own
+project (esplab new) that is your app on the board of your wiring file; in esplab's checkout, the course's apps.
   --port N        the page's port (default 8080; 0 picks a free one)
   --engine E      xs (default): the firmware runs in Moddable's XS engine, as on the ESP32, and reloads when you
-                  edit firmware/; node: runs in Node; moddable: on Moddable's own runtime for Linux (the
+                  edit the firmware; node: runs in Node; moddable: on Moddable's own runtime for Linux (the
                   device's linker, stack limit, Timer, Preference and sockets; needs Moddable's tools)
   --app NAME      which firmware app to run (overrides the config's "app")
-  --config FILE   settings file (default ./esplab.config.json; ESPLAB_<KEY> variables override it)
-  --state DIR     where the lab keeps its database, readings and device storage (default .esplab/ in the project)`;
-
-const ROOT = path.resolve(import.meta.dirname, "../..");
+  --config FILE   settings file (default: the project's esplab.config.json; ESPLAB_<KEY> variables override it)
+  --state DIR     where the lab keeps its database, readings and device storage (default .esplab/ in the project)
+  --project DIR   the project to run (default: the one the current folder is in)`;
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -37,6 +38,7 @@ export async function run(args: string[]): Promise<number> {
       app: { type: "string" },
       config: { type: "string" },
       state: { type: "string" },
+      project: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -48,25 +50,33 @@ export async function run(args: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("PORT", `--port must be 0–65535, got "${values.port}"`);
 
-  const stateDir = path.resolve(values.state ?? path.join(ROOT, ".esplab"));
+  const project = values.project ? loadProject(values.project) : findProject();
+  const wiring = projectWiring(project);
+  const configFile = { file: values.config, cwd: project.builtIn ? undefined : project.root };
+  const stateDir = path.resolve(values.state ?? project.stateDir);
   const cloud = await startLocalCloud({
     databasePort: 0,
     authPort: 0,
     mqttPort: 0,
     dataDir: path.join(stateDir, "lab-cloud"),
   });
-  // The lab's cloud first, then the user's settings: a configured real Firebase project or broker wins.
-  // The page's IR sensor choice, over the settings until the lab stops.
+  // The lab's cloud and the wiring's pins first, then the user's settings (a configured real Firebase project or
+  // broker wins), then the page's IR sensor choice, until the lab stops. An app the project does not have is
+  // the firmware's start-up error, on the page.
   let irChoice: FlatConfig = {};
-  const settings = (): Promise<FlatConfig> =>
-    withDemoTokens(cloud, { ...cloud.firmwareConfig, app: "assignment2", ...loadLaptopConfig({ file: values.config }), ...(values.app ? { app: values.app } : {}), ...irChoice });
+  const settings = (): Promise<FlatConfig> => {
+    const laptop = loadLaptopConfig(configFile);
+    const app = values.app ?? (laptop.app === undefined ? undefined : String(laptop.app)) ?? project.defaultApp ?? "assignment2";
+    return withDemoTokens(cloud, { ...cloud.firmwareConfig, ...firmwareWiringConfig(wiring.description), ...laptop, app, ...irChoice });
+  };
   const config = await settings();
   const storage = new FileStorage(path.join(stateDir, "lab-storage.json"));
-  const device = new VirtualDevice({ config, engine, storage });
+  const device = new VirtualDevice({ config, engine, storage, project, wiring: wiring.description });
+  for (const warning of wiring.warnings) device.board.diagnostics.report("wiring", "warning", warning);
   // The XS engine runs a bundle built on a worker thread; node and moddable load the firmware themselves.
   const builder = device.engine === "xs" ? new BackgroundBuilder() : undefined;
   builder?.warm();
-  const firmware = new FirmwareRunner({ device, build: builder && (() => builder.build("xs", { root: ROOT })), settings });
+  const firmware = new FirmwareRunner({ device, build: builder && (() => builder.build("xs", project)), settings });
   const server = new LabServer({
     device: () => device,
     controls: {
@@ -74,7 +84,7 @@ export async function run(args: string[]): Promise<number> {
       publish: (topic, payload) => cloud.mqtt.publish(topic, payload, { qos: 1 }),
       clearDatabase: () => cloud.firebase.database.adminSet(cloud.namespace, "/", null),
       irKind: (kind) => {
-        irChoice = irSensorSettings(LAB_WIRING, kind);
+        irChoice = irSensorSettings(wiring.description, kind);
         return firmware.reset();
       },
     },
@@ -105,7 +115,7 @@ export async function run(args: string[]): Promise<number> {
 
 Ctrl-C stops everything.`);
 
-  const stopWatching = builder ? watchSources([path.join(ROOT, "firmware")], () => firmware.rebuild(), 150) : () => undefined;
+  const stopWatching = builder ? watchSources([project.sourceDir], () => firmware.rebuild(), 150) : () => undefined;
   void firmware.rebuild();
 
   let stopping = false;

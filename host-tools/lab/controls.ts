@@ -76,5 +76,5 @@ export function irSensorSettings(wiring: BoardDescription, kind: "obstacle" | "d
   const type = kind === "obstacle" ? "ir-obstacle" : "ir-gp2y0a21";
   const part = wiring.parts.find((p) => p.type === type);
   if (!part || typeof part.pin !== "number") throw new UsageError("NO_PART", `this board has no ${kind === "obstacle" ? "FC-51" : "Sharp"} sensor (${type})`);
-  return { ir_kind: kind, ir_pin: part.pin };
+  return kind === "obstacle" ? { ir_kind: kind, ir_pin: part.pin } : { ir_kind: kind, distance_pin: part.pin };
 }

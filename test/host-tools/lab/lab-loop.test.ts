@@ -3,6 +3,7 @@
  * page fits 960 px (beside an editor) and 360 px (a phone); a click shorter than the keypad's scan still registers.
  * The firmware edited here is a temporary copy of firmware/, never the repository's files.
  */
+import { esplabProject } from "../../../host-tools/project/project.ts";
 import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -42,7 +43,7 @@ describe.skipIf(!haveChromium)("the lab's edit-run loop in a real browser", () =
     device = new VirtualDevice({ config: { app: "board-check" }, engine: "xs" });
     builder = new BackgroundBuilder();
     let irChoice: FlatConfig = {};
-    firmware = new FirmwareRunner({ device, build: () => builder.build("xs", { root: tree.root }), settings: () => ({ app: "board-check", ...irChoice }) });
+    firmware = new FirmwareRunner({ device, build: () => builder.build("xs", esplabProject(tree.root)), settings: () => ({ app: "board-check", ...irChoice }) });
     const irKind = (kind: "obstacle" | "distance") => {
       irChoice = irSensorSettings(LAB_WIRING, kind);
       return firmware.reset();

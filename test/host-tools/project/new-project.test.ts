@@ -99,10 +99,12 @@ describe("esplab new", () => {
     expect(result.status).toBe(0);
   });
 
-  it("a wrong app name on the command line names the apps there are", () => {
-    const lab = esplab(["lab", "--app", "nope", "--port", "0"]);
-    expect(lab.status).toBe(1);
-    expect(lab.stderr).toMatch(/app "nope" does not exist in my-a2 — it registers "my-a2" \(and esplab's "board-check"\)/);
+  it("a scenario asking for an app the project does not have names the apps there are, before anything starts", () => {
+    const scenario = path.join(workspace, "wrong-app.yaml");
+    fs.writeFileSync(scenario, "name: wrong app\napp: nope\nsteps:\n  - expect: { lcd: \"Hello\" }\n");
+    const result = esplab(["scenario", scenario]);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toMatch(/COULD NOT RUN: app "nope" does not exist in my-a2 — it registers "my-a2" \(and esplab's "board-check"\)/);
   });
 });
 
