@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { FlatConfig } from "../../firmware/apps/config.ts";
+import type { Clock } from "../../firmware/ports/clock.ts";
 import { readingToAngleFunction } from "./functions.ts";
 import { startFirebaseEmulator, type FirebaseEmulator } from "./firebase/index.ts";
 import { startMqttBroker, type MqttBroker } from "./mqtt/broker.ts";
@@ -28,10 +29,12 @@ export const DEMO_USER = { email: "student@esplab.local", password: "123456" };
  * The laptop's cloud: the Firebase emulator (RTDB + Auth, with Assignment 2's cloud function) and the MQTT broker.
  * Ports default to Firebase's emulator suite and MQTT's (9000, 9099, 1883); 0 picks free ones.
  */
-export async function startLocalCloud(options: { databasePort?: number; authPort?: number; mqttPort?: number; dataDir?: string; log?: (line: string) => void } = {}): Promise<LocalCloud> {
+export async function startLocalCloud(
+  options: { databasePort?: number; authPort?: number; mqttPort?: number; dataDir?: string; log?: (line: string) => void; clock?: Clock } = {},
+): Promise<LocalCloud> {
   let firebase: FirebaseEmulator | undefined;
   const angleFunction = readingToAngleFunction(() => firebase!);
-  firebase = await startFirebaseEmulator({ databasePort: options.databasePort, authPort: options.authPort, dataDir: options.dataDir, onWrite: angleFunction });
+  firebase = await startFirebaseEmulator({ databasePort: options.databasePort, authPort: options.authPort, dataDir: options.dataDir, onWrite: angleFunction, clock: options.clock });
   let mqtt: MqttBroker;
   try {
     mqtt = await startMqttBroker({ port: options.mqttPort, dataDir: options.dataDir, log: options.log });

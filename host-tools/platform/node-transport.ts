@@ -3,8 +3,14 @@ import tls from "node:tls";
 import { TransportError } from "../../firmware/core/errors.ts";
 import type { Connection, ConnectionHandlers, ConnectTarget, Transport } from "../../firmware/ports/transport.ts";
 
-/** The laptop's Transport: Node's `net` and `tls`. */
+/** The laptop's Transport: Node's `net` and `tls`. `onSocket` sees each socket as it is made (to meter its bytes). */
 export class NodeTransport implements Transport {
+  readonly #onSocket: ((socket: net.Socket, target: ConnectTarget) => void) | undefined;
+
+  constructor(options: { onSocket?: (socket: net.Socket, target: ConnectTarget) => void } = {}) {
+    this.#onSocket = options.onSocket;
+  }
+
   connect(target: ConnectTarget, handlers: ConnectionHandlers): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const where = `${target.host}:${target.port}`;
@@ -20,6 +26,7 @@ export class NodeTransport implements Transport {
           })
         : net.connect({ host: target.host, port: target.port });
       socket.setNoDelay(true);
+      this.#onSocket?.(socket, target);
       let connected = false;
       let closed = false;
       const timer = setTimeout(() => {

@@ -52,10 +52,14 @@ export class VirtualClock implements Clock {
     return this.#timers.length;
   }
 
-  /** Moves time forward by `ms`, running due timers in order and settling promises after each. */
-  async advance(ms: number): Promise<void> {
+  /**
+   * Moves time forward by `ms`, running due timers in order and settling after each: by default letting promise
+   * callbacks run; a scenario passes its own `settle`, which also waits for the engine and the network (quiescence.ts).
+   */
+  async advance(ms: number, options: { settle?: () => Promise<void> } = {}): Promise<void> {
+    const settleNow = options.settle ?? settle;
     const until = this.#now + ms;
-    await settle();
+    await settleNow();
     for (;;) {
       const next = this.#nextDue();
       if (!next || next.due > until) break;
@@ -63,10 +67,10 @@ export class VirtualClock implements Clock {
       if (next.period === undefined) this.#timers = this.#timers.filter((timer) => timer !== next);
       else next.due += next.period;
       next.callback();
-      await settle();
+      await settleNow();
     }
     this.#now = Math.max(this.#now, until);
-    await settle();
+    await settleNow();
   }
 
   /** Advances in steps until `condition` holds or `limitMs` passes; returns whether it held. */

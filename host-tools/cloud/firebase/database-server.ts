@@ -12,6 +12,7 @@ import { corsHeaders } from "./cors.ts";
 import { NamespaceStore, namespaceFileName, namespaceOfFile, writesOf, type CompactionOptions } from "./store.ts";
 import { readerAfter } from "./tree-view.ts";
 import type { TokenAuthority } from "./tokens.ts";
+import type { Clock, TimerHandle } from "../../../firmware/ports/clock.ts";
 
 /** The query parameters that filter an ordered query (REST guide, "Filtering data"). */
 const QUERY_FILTERS = ["equalTo", "startAt", "startAfter", "endAt", "endBefore", "limitToFirst", "limitToLast"] as const;
@@ -23,6 +24,8 @@ export interface DatabaseServerOptions {
   /** Refuse orderBy a child or $value without .indexOn, as production does; off by default, as on Firebase's own emulator, which only warns. */
   enforceIndexes?: boolean;
   keepAliveMs?: number;
+  /** Runs the once-a-second tick (keep-alives, token expiry of streams) on this clock instead of Node's timers. */
+  clock?: Pick<Clock, "setInterval" | "clear">;
   defaultNamespace?: string;
   /** Called after every acknowledged write, with the namespace and the written paths (for cloud functions). */
   onWrite?: (namespace: string, paths: string[][]) => void;
@@ -75,7 +78,7 @@ export class DatabaseServer {
   readonly #stores = new Map<string, NamespaceStore>();
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #pushId: () => string;
-  readonly #keepAlive: NodeJS.Timeout;
+  readonly #keepAlive: TimerHandle;
 
   constructor(options: DatabaseServerOptions) {
     this.#options = options;
@@ -87,7 +90,8 @@ export class DatabaseServer {
         else response.end();
       });
     });
-    this.#keepAlive = setInterval(() => this.#tick(), Math.min(options.keepAliveMs ?? 30_000, 1000));
+    const every = Math.min(options.keepAliveMs ?? 30_000, 1000);
+    this.#keepAlive = options.clock ? options.clock.setInterval(() => this.#tick(), every) : setInterval(() => this.#tick(), every);
     this.#keepAliveEvery = options.keepAliveMs ?? 30_000;
     // Every namespace on disk is loaded before the server listens, so no request waits behind a load.
     if (options.dataDir && fs.existsSync(options.dataDir)) {
@@ -128,7 +132,8 @@ export class DatabaseServer {
 
   /** Stops serving; resolves once every write taken is durable and the files are closed. */
   async close(): Promise<void> {
-    clearInterval(this.#keepAlive);
+    if (this.#options.clock) this.#options.clock.clear(this.#keepAlive);
+    else clearInterval(this.#keepAlive as NodeJS.Timeout);
     for (const listeners of this.#listeners.values()) for (const listener of listeners) listener.close();
     this.server.closeAllConnections();
     this.server.close();

@@ -4,6 +4,7 @@ import { AuthServer } from "./auth-server.ts";
 import { DatabaseServer } from "./database-server.ts";
 import type { CompactionOptions } from "./store.ts";
 import { TokenAuthority } from "./tokens.ts";
+import type { Clock } from "../../../firmware/ports/clock.ts";
 
 export interface FirebaseEmulatorOptions {
   host?: string;
@@ -21,6 +22,11 @@ export interface FirebaseEmulatorOptions {
   enforceIndexes?: boolean;
   keepAliveMs?: number;
   now?: () => number;
+  /**
+   * The time the emulator keeps (a scenario's virtual clock): `now` (server timestamps, token lifetimes, push ids)
+   * reads its epoch, and the streams' keep-alive tick runs on its timers. Without it, Date.now and Node's timers.
+   */
+  clock?: Clock;
   onWrite?: (namespace: string, paths: string[][]) => void;
   /** Browser origins allowed besides this computer's own pages (http://localhost:…, http://127.0.0.1:…); ["*"] for any. */
   corsOrigins?: string[];
@@ -43,9 +49,11 @@ export interface FirebaseEmulator {
  */
 export async function startFirebaseEmulator(options: FirebaseEmulatorOptions = {}): Promise<FirebaseEmulator> {
   const host = options.host ?? "127.0.0.1";
-  const now = options.now ?? Date.now;
+  const clock = options.clock;
+  // Whole milliseconds, as Date.now gives them: a virtual clock's time is fractional, Firebase's timestamps are not.
+  const now = options.now ?? (clock ? () => Math.floor(clock.epochMs() ?? Date.now()) : Date.now);
   const tokens = new TokenAuthority(options.projectId ?? "demo-esplab", options.dataDir);
-  const database = new DatabaseServer({ dataDir: options.dataDir, tokens, now, enforceIndexes: options.enforceIndexes, keepAliveMs: options.keepAliveMs, onWrite: options.onWrite, corsOrigins: options.corsOrigins, compaction: options.compaction });
+  const database = new DatabaseServer({ dataDir: options.dataDir, tokens, now, enforceIndexes: options.enforceIndexes, keepAliveMs: options.keepAliveMs, clock, onWrite: options.onWrite, corsOrigins: options.corsOrigins, compaction: options.compaction });
   const auth = new AuthServer({ tokens, now, idTokenLifetimeSec: options.idTokenLifetimeSec ?? 3600, dataDir: options.dataDir, corsOrigins: options.corsOrigins });
   if (options.rules) await database.store("default").commit({ rules: options.rules });
   const listen = (server: Server, port: number) =>

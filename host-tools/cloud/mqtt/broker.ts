@@ -14,6 +14,8 @@ export interface BrokerMessage {
 export interface MqttBroker {
   url: string;
   port: number;
+  /** The listening socket (a scenario meters the bytes through it). */
+  server: net.Server;
   /** Every message through the broker (from clients, and from publish()), as it passes. */
   onPublish(listener: (message: BrokerMessage) => void): () => void;
   /** Publishes as the broker itself (the server side of the course: commands to devices). */
@@ -87,6 +89,7 @@ export async function startMqttBroker(
   return {
     url: `mqtt://${host}:${port}`,
     port,
+    server,
     onPublish(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
