@@ -19,19 +19,23 @@ export function projectScenarios(project: Project): string[] {
     .map((name) => path.join(project.scenarioDir, name));
 }
 
-const USAGE = `usage: esplab scenario [FILE...] [--engine node|xs|moddable] [--config FILE] [--continue]
+const USAGE = `usage: esplab scenario [FILE...] [--engine node|xs|moddable] [--config FILE] [--continue] [--real-time]
                         [--reporter text|json|junit] [--out FILE] [--project DIR]
 
 Runs scenario files (YAML: press keys, set the IR sensors, expect LCD text, servo angles, database values, MQTT
 messages, serial output, board diagnostics) headless on the virtual board. A board error (a lost LCD instruction, a
 short circuit) fails the step it happened in. In your own project (esplab new) the firmware and the board are the
 project's, and with no FILE every scenario in its scenarios/ runs. esplab's own scenarios are in test/scenarios/.
+On the node and xs engines a scenario runs in virtual time: waits, key presses and "within" limits are on the
+scenario's clock, which moves only when the device and the local cloud have nothing left to do, so results and step
+times are the same on a fast, slow or loaded machine, and a run takes less than its virtual time.
   --engine node      the firmware in Node (fastest; for debugging)
   --engine xs        in the XS engine (xsnap), as the ESP32 runs it, every seam bridged to the laptop
   --engine moddable  on Moddable's own runtime for Linux: the device's linker (preloaded, frozen built-ins), stack
                      limit, Timer, Preference and sockets; only pins and buses are the virtual board's. Needs
                      Moddable's tools ($MODDABLE, or "esplab moddable setup")
   --continue         run every step even after one fails, for partial credit (points per expect, see docs)
+  --real-time        the laptop's clock instead, to watch a run live (moddable always runs so: its Timer is its own)
   --reporter         text (default, on the terminal), json (for scripts) or junit (JUnit XML for CI and autograders)
   --out FILE         write the json or junit report to FILE; the terminal still gets the text
   --project DIR      the project whose firmware and wiring run (default: the one the current folder is in)
@@ -45,6 +49,7 @@ type Reporter = (typeof REPORTERS)[number];
 export const RUN_OPTIONS = {
   config: { type: "string" },
   continue: { type: "boolean", default: false },
+  "real-time": { type: "boolean", default: false },
   reporter: { type: "string", default: "text" },
   out: { type: "string" },
   project: { type: "string" },
@@ -79,6 +84,7 @@ export interface ScenarioRunOptions {
   engine?: string;
   config?: string;
   continue?: boolean;
+  "real-time"?: boolean;
   reporter?: string;
   out?: string;
   project: Project;
@@ -112,6 +118,7 @@ export async function runScenarios(positionals: string[], values: ScenarioRunOpt
         project,
         config,
         continue: values.continue,
+        realTime: values["real-time"],
         onStep: (step) => {
           const mark = step.ok ? "✓" : "✗";
           text(`  ${mark} line ${String(step.step.line).padEnd(3)} ${describeStep(step.step).padEnd(38)} ${step.message.split("\n")[0]}`);

@@ -35,6 +35,13 @@ export interface ModdableMemory {
  * and buses cross to the laptop: the ECMA-419 classes of `embedded:provider/builtin` are the virtual board's,
  * reached through a blocking call over a Unix socket (linux/board.c) — what the ESP32's hardware would answer.
  * Stack limits bite as on the device; the heap is malloc'ed (Linux ignores `creation.static`) and slots are 32 bytes.
+ *
+ * Time here is the runtime's own: Moddable's Timer and sockets run on the Linux runtime's main loop in real time, and
+ * no seam carries the firmware's clock to the laptop (only pins and buses cross). It could take virtual time only if
+ * its manifest swapped Timer for a bridged one, which would no longer be the device's runtime, so it does not: on
+ * this engine scenarios run in real time (the board on a SystemClock, `within` limits wall-clock, written generously
+ * — seconds for what takes milliseconds — for a loaded machine), and timing is judged deterministically on the Node
+ * and XS engines, where the scenario's virtual clock drives everything.
  */
 export class ModdableFirmware {
   readonly #platform: Platform;

@@ -62,6 +62,7 @@ export class VirtualDevice {
   #app: App | undefined;
   #xs: XsHost | undefined;
   #moddable: ModdableFirmware | undefined;
+  #bundleFile: string | undefined;
 
   constructor(options: VirtualDeviceOptions) {
     const clock = options.clock ?? new SystemClock();
@@ -80,8 +81,9 @@ export class VirtualDevice {
     };
   }
 
-  /** Starts the firmware; with the XS engine, builds the bundle first unless one is given. */
+  /** Starts the firmware; with the XS engine, builds the bundle first unless one is given (then kept for restarts). */
   async start(bundleFile?: string): Promise<void> {
+    if (bundleFile !== undefined) this.#bundleFile = bundleFile;
     if (this.engine === "node") {
       await loadApps(this.project);
       this.#app = startFirmware(this.platform, this.config);
@@ -92,7 +94,7 @@ export class VirtualDevice {
       await this.#moddable.start(this.config);
       return;
     }
-    const bundle = fs.readFileSync(bundleFile ?? (await buildFirmwareBundle("xs", this.project)), "utf8");
+    const bundle = fs.readFileSync(this.#bundleFile ?? (await buildFirmwareBundle("xs", this.project)), "utf8");
     this.#xs = new XsHost(this.platform, { onOutput: (line) => this.serial.write(`[xs] ${line}`) });
     await this.#xs.start(bundle, this.config);
   }

@@ -3,10 +3,13 @@ import type { Diagnostic } from "../board/diagnostics.ts";
 import type { VirtualDevice } from "../runtime/virtual-device.ts";
 import type { Scenario, Step } from "./parse.ts";
 import { describeDiagnostic } from "./report.ts";
+import { realTime, type ScenarioTime } from "./scenario-time.ts";
 
 /** What a scenario can look at besides the board: the local cloud. */
 export interface ScenarioWorld {
   device: VirtualDevice;
+  /** The scenario's time (virtual, or the laptop's when absent). */
+  time?: ScenarioTime;
   /** Reads a database path as an administrator (undefined when the scenario has no database). */
   readDatabase?(path: string): Promise<unknown>;
   /** Messages the broker has seen, oldest first. */
@@ -18,6 +21,7 @@ export interface ScenarioWorld {
 export interface StepResult {
   step: Step;
   ok: boolean;
+  /** How long the step took on the scenario's clock (virtual milliseconds, unless the run is in real time). */
   ms: number;
   message: string;
   /** What the board reported while the step ran (warnings and errors; for the first step, since power-on). */
@@ -54,8 +58,6 @@ const POLL_MS = 25;
 const KEY_HOLD_MS = 120;
 const KEY_GAP_MS = 120;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 interface LcdView {
   lines?: string[];
 }
@@ -73,14 +75,15 @@ const EXPLAIN_LIMIT = 5;
  */
 export async function runScenario(scenario: Scenario, world: ScenarioWorld, options: RunOptions = {}): Promise<ScenarioResult> {
   const results: StepResult[] = [];
+  const time = world.time ?? realTime(() => world.device.idle());
   const board = world.device.board.diagnostics;
   const allowed = (entry: Diagnostic) => scenario.allowErrors.some((text) => entry.part === text || entry.message.includes(text));
   let seen = 0;
   for (const step of scenario.steps) {
-    const started = performance.now();
+    const started = time.now();
     let outcome: { ok: boolean; message: string };
     try {
-      outcome = await runStep(step, world);
+      outcome = await runStep(step, world, time);
     } catch (error) {
       outcome = { ok: false, message: (error as Error).message };
     }
@@ -94,7 +97,7 @@ export async function runScenario(scenario: Scenario, world: ScenarioWorld, opti
       const explaining = board.entries.filter((entry) => entry.severity !== "info").slice(-EXPLAIN_LIMIT);
       if (explaining.length) outcome.message += `\n  board diagnostics:\n${explaining.map((entry) => `      ${describeDiagnostic(entry)}`).join("\n")}`;
     }
-    const result: StepResult = { step, ...outcome, ms: performance.now() - started, diagnostics: fresh };
+    const result: StepResult = { step, ...outcome, ms: time.now() - started, diagnostics: fresh };
     if (!result.ok) result.board = Object.fromEntries(world.device.board.parts.map((part) => [part.id, part.snapshot()]));
     results.push(result);
     options.onStep?.(result);
@@ -104,7 +107,7 @@ export async function runScenario(scenario: Scenario, world: ScenarioWorld, opti
   return { passed, results, ...scoreOf(scenario, results) };
 }
 
-async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean; message: string }> {
+async function runStep(step: Step, world: ScenarioWorld, time: ScenarioTime): Promise<{ ok: boolean; message: string }> {
   const { device } = world;
   const parts = (type: string) => device.board.parts.filter((part) => part.type === type);
   switch (step.kind) {
@@ -113,9 +116,9 @@ async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean;
       if (!keypad) return { ok: false, message: "the board has no keypad" };
       for (const key of step.keys) {
         keypad.press(key);
-        await sleep(KEY_HOLD_MS);
+        await time.advance(KEY_HOLD_MS);
         keypad.release(key);
-        await sleep(KEY_GAP_MS);
+        await time.advance(KEY_GAP_MS);
       }
       return { ok: true, message: `pressed ${step.keys.join("")}` };
     }
@@ -131,7 +134,7 @@ async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean;
       return { ok: true, message: `set ${step.distanceCm !== undefined ? `distance ${step.distanceCm} cm ` : ""}${step.obstacle !== undefined ? `obstacle ${step.obstacle}` : ""}`.trim() };
     }
     case "wait":
-      await sleep(step.ms);
+      await time.advance(step.ms);
       return { ok: true, message: `waited ${step.ms} ms` };
     case "reset":
       // The MCU restarts; the LCD keeps its power, its text and its 4-bit mode (maybe mid-byte), as on a real board
@@ -139,16 +142,18 @@ async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean;
       // mid-byte: the reset came right after the first nibble of a byte reached the LCD
       if (step.midByte) for (const lcd of parts("lcd1602-i2c")) (lcd as unknown as { leaveHalfAByte(atMs: number): void }).leaveHalfAByte(device.board.clock.now());
       await device.restart();
+      await time.settle();
       return { ok: true, message: `reset the ESP32${step.midByte ? " between the two nibbles of an LCD byte" : ""} (the parts stayed powered)` };
     case "publish": {
       if (!world.mqttPublish) return { ok: false, message: "this scenario run has no MQTT broker (start it with the local cloud)" };
       await world.mqttPublish(step.topic, step.payload, step.retain);
+      await time.settle();
       return { ok: true, message: `published ${step.topic} ${step.payload.slice(0, 100)}` };
     }
     case "expect-lcd": {
       const lcd = () => (parts("lcd1602-i2c")[0]?.snapshot() as LcdView | undefined)?.lines ?? [];
       const where = step.row === undefined ? "" : ` on line ${step.row + 1}`;
-      return poll(world, step.withinMs, () => {
+      return poll(time, step.withinMs, () => {
         const lines = lcd();
         const ok = step.row === undefined ? lines.some((line) => line.includes(step.text)) : (lines[step.row] ?? "").includes(step.text);
         return {
@@ -160,7 +165,7 @@ async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean;
       });
     }
     case "expect-servo":
-      return poll(world, step.withinMs, () => {
+      return poll(time, step.withinMs, () => {
         const servo = parts("servo-sg90")[0]?.snapshot() as ServoView | undefined;
         const angle = servo?.angle;
         const ok = typeof angle === "number" && Math.abs(angle - step.angle) <= step.tolerance;
@@ -174,7 +179,7 @@ async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean;
     case "expect-db": {
       const read = world.readDatabase;
       if (!read) return { ok: false, message: "this scenario run has no database (start it with the local cloud)" };
-      return pollAsync(world, step.withinMs, async () => {
+      return pollAsync(time, step.withinMs, async () => {
         const value = await read(step.path);
         const exists = value !== null && value !== undefined;
         let ok = true;
@@ -193,7 +198,7 @@ async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean;
     case "expect-mqtt": {
       const messages = world.mqttMessages;
       if (!messages) return { ok: false, message: "this scenario run has no MQTT broker (start it with the local cloud)" };
-      return poll(world, step.withinMs, () => {
+      return poll(time, step.withinMs, () => {
         const seen = messages().filter((m) => topicMatches(step.topic, m.topic));
         const match = seen.find((m) => step.contains === undefined || m.payload.includes(step.contains));
         return {
@@ -206,7 +211,7 @@ async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean;
       });
     }
     case "expect-diagnostic":
-      return poll(world, step.withinMs, () => {
+      return poll(time, step.withinMs, () => {
         const found = device.board.diagnostics.entries.find((entry) => entry.message.includes(step.text));
         const last = device.board.diagnostics.entries.slice(-3).map((entry) => `      ${describeDiagnostic(entry)}`).join("\n");
         return {
@@ -215,7 +220,7 @@ async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean;
         };
       });
     case "expect-serial":
-      return poll(world, step.withinMs, () => {
+      return poll(time, step.withinMs, () => {
         const found = device.serial.find(step.text);
         const tail = device.serial.lines.slice(-5).map((l) => `      ${l.text}`).join("\n");
         return {
@@ -226,17 +231,19 @@ async function runStep(step: Step, world: ScenarioWorld): Promise<{ ok: boolean;
   }
 }
 
-async function poll(world: ScenarioWorld, withinMs: number, check: () => { ok: boolean; message: string }) {
-  return pollAsync(world, withinMs, async () => check());
+async function poll(time: ScenarioTime, withinMs: number, check: () => { ok: boolean; message: string }) {
+  return pollAsync(time, withinMs, async () => check());
 }
 
-async function pollAsync(world: ScenarioWorld, withinMs: number, check: () => Promise<{ ok: boolean; message: string }>) {
-  const deadline = performance.now() + withinMs;
+/** Looks every POLL_MS of the scenario's time until the check holds or `withinMs` has passed. */
+async function pollAsync(time: ScenarioTime, withinMs: number, check: () => Promise<{ ok: boolean; message: string }>) {
+  const deadline = time.now() + withinMs;
   for (;;) {
-    await world.device.idle();
+    await time.settle();
     const outcome = await check();
-    if (outcome.ok || performance.now() >= deadline) return outcome;
-    await sleep(POLL_MS);
+    const left = deadline - time.now();
+    if (outcome.ok || left <= 0) return outcome;
+    await time.advance(Math.min(POLL_MS, left));
   }
 }
 
