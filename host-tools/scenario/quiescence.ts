@@ -38,7 +38,8 @@ const RECHECK_MS = 2;
  *   side wrote has been read by the other (socket byte counts at both ends, in this process), and either both ends
  *   are open or both closed (no FIN or reset on its way);
  * - no HTTP request to the local cloud is unanswered (a response not finished; an event stream counts as answered
- *   once its headers are out);
+ *   once its headers are out). Other protocols (MQTT) are not waited on for an answer the broker never sends: the
+ *   device's own timeouts see that, in virtual time, as they would on a board;
  * - then Node's event loop has turned QUIET_TURNS times with none of the above happening, so the cloud's own
  *   in-process work (aedes routing a message, a cloud function's write) has run to its next network write.
  *
@@ -54,7 +55,8 @@ export class Quiescence {
   /** The cloud's sockets by "<device's port>:<cloud's port>". */
   readonly #cloud = new Map<string, CloudSocket>();
   readonly #cloudPorts = new Set<number>();
-  readonly #responses = new Map<http.ServerResponse, string>();
+  /** Unfinished responses: what was asked, and whether it asked for an event stream. */
+  readonly #responses = new Map<http.ServerResponse, { what: string; stream: boolean }>();
   readonly #engineIdle: () => Promise<void>;
   readonly #stallMs: number;
   #activity = 0;
@@ -92,7 +94,8 @@ export class Quiescence {
     });
     if (server instanceof http.Server) {
       server.on("request", (request: http.IncomingMessage, response: http.ServerResponse) => {
-        this.#responses.set(response, `${name} ${request.method} ${request.url?.split("?")[0]}`);
+        const stream = String(request.headers.accept ?? "").includes("text/event-stream");
+        this.#responses.set(response, { what: `${name} ${request.method} ${request.url?.split("?")[0]}`, stream });
         const done = () => {
           this.#responses.delete(response);
           this.noteActivity();
@@ -192,8 +195,11 @@ export class Quiescence {
         this.#cloud.delete(key);
         continue;
       }
-      if (device.closed !== cloud.closed) {
-        found.push(`${device.where}: ${device.closed ? "the device" : "the server"} closed the connection and the other end has not seen it yet`);
+      // A side that has ended or dropped its end is closing: settled only once both ends have closed.
+      const deviceClosing = device.closed || device.socket.destroyed || device.socket.writableEnded;
+      const cloudClosing = cloud.closed || cloud.socket.destroyed || cloud.socket.writableEnded;
+      if (deviceClosing || cloudClosing) {
+        found.push(`${device.where}: ${deviceClosing ? "the device" : "the server"} closed the connection and the other end has not finished closing`);
         continue;
       }
       const toCloud = device.socket.bytesWritten - cloud.socket.bytesRead;
@@ -201,9 +207,8 @@ export class Quiescence {
       if (toCloud > 0) found.push(`${toCloud} bytes from the device not yet read by ${device.where}`);
       if (toDevice > 0) found.push(`${toDevice} bytes from ${device.where} not yet read by the device`);
     }
-    for (const [response, what] of this.#responses) {
-      const stream = response.headersSent && String(response.getHeader("content-type") ?? "").startsWith("text/event-stream");
-      if (!stream) found.push(`no answer yet to ${what}`);
+    for (const [response, { what, stream }] of this.#responses) {
+      if (!(stream && response.headersSent)) found.push(`no answer yet to ${what}`);
     }
     return found;
   }
