@@ -1,13 +1,26 @@
 import { EsplabError } from "../../core/errors.ts";
-import { utf8Decode, utf8Encode } from "../../core/utf8.ts";
 
 /** xsnap-worker's synchronous call to the host: the engine blocks until the host answers. */
 declare const issueCommand: (request: ArrayBuffer) => ArrayBuffer;
 
+/**
+ * xsnap has TextEncoder and TextDecoder as globals (a device build does not, and Moddable's linker preloads this
+ * module, so they are made on first use). In C they take a microsecond where UTF-8 in JavaScript takes tens, and
+ * every seam call crosses twice.
+ */
+declare const TextEncoder: new () => { encode(text: string): Uint8Array };
+declare const TextDecoder: new () => { decode(bytes: Uint8Array): string };
+let encoder: { encode(text: string): Uint8Array } | undefined;
+let decoder: { decode(bytes: Uint8Array): string } | undefined;
+
+export const encodeText = (text: string): Uint8Array => (encoder ??= new TextEncoder()).encode(text);
+export const decodeText = (bytes: Uint8Array): string => (decoder ??= new TextDecoder()).decode(bytes);
+
 /** Calls the laptop host from inside XS: one JSON request, one JSON answer. Host errors are rethrown here. */
 export function callHost<T = unknown>(op: string, args?: unknown): T {
-  const request = utf8Encode(JSON.stringify({ op, args }));
-  const reply = JSON.parse(utf8Decode(new Uint8Array(issueCommand(request.slice().buffer)))) as
+  const bytes = encodeText(JSON.stringify({ op, args }));
+  const request = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+  const reply = JSON.parse(decodeText(new Uint8Array(issueCommand(request)))) as
     | { ok: true; value: T }
     | { error: string; code?: string };
   if ("error" in reply) throw new EsplabError(reply.code ?? "HOST", reply.error);

@@ -1,6 +1,6 @@
 import type { FlatConfig } from "../../apps/config.ts";
 import { startFirmware, type App } from "../../apps/index.ts";
-import { utf8Decode } from "../../core/utf8.ts";
+import { decodeText } from "./bridge.ts";
 import { events, xsPlatform } from "./platform.ts";
 
 /**
@@ -24,7 +24,7 @@ let app: App | undefined;
 
 /** The host's calls into the firmware (timers, pin edges, network data) arrive as commands: { event, args }. */
 (globalThis as { handleCommand?: unknown }).handleCommand = (request: ArrayBuffer): ArrayBuffer => {
-  const { event, args } = JSON.parse(utf8Decode(new Uint8Array(request))) as { event: keyof typeof events | "gc"; args: unknown[] };
+  const { event, args } = JSON.parse(decodeText(new Uint8Array(request))) as { event: keyof typeof events | "gc"; args: unknown[] };
   if (event === "gc") (globalThis as { gc?: () => void }).gc?.(); // xsnap's collector, for footprint measurements
   else (events[event] as (...a: unknown[]) => void)(...args);
   return new ArrayBuffer(0);

@@ -77,6 +77,14 @@ describe("the firmware bundle inside the real XS engine", () => {
     expect(printed).toEqual(["1,2,250 42"]);
   });
 
+  it("carries text beyond ASCII both ways, surrogate pairs included", async () => {
+    const { host, storage, lines } = await started();
+    storage.set("ui", "greeting", "servo 90° – ok 👍");
+    const printed = await run(host, lines, `const g = __esplab.platform.storage.get("ui", "greeting"); log(g + " " + g.length); __esplab.platform.storage.set("ui", "back", "é€😀");`);
+    expect(printed).toEqual(["servo 90° – ok 👍 17"]);
+    expect(storage.get("ui", "back")).toBe("é€😀");
+  });
+
   it("opens real sockets through the Transport seam", async () => {
     const server = net.createServer((socket) => socket.on("data", (data) => socket.write(Buffer.concat([Buffer.from("echo:"), data]))));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
