@@ -80,6 +80,7 @@ class Telemetry implements App {
     }
 
     this.#client.connect().catch((error: EsplabError) => {
+      if (this.#stopped) return; // a reset while connecting: the LCD is no longer this app's
       this.#connection = "refused";
       this.#lastEvent = error.message.slice(0, 16);
       platform.log(`mqtt: ${error.message}`);

@@ -6,7 +6,7 @@ import { startFirmware, type App } from "../../firmware/apps/index.ts";
 import type { Clock } from "../../firmware/ports/clock.ts";
 import type { Platform } from "../../firmware/ports/index.ts";
 import type { Storage } from "../../firmware/ports/storage.ts";
-import type { Transport } from "../../firmware/ports/transport.ts";
+import type { Connection, Transport } from "../../firmware/ports/transport.ts";
 import { LAB_WIRING, VirtualBoard, wireBoard, type BoardDescription } from "../board/index.ts";
 import { buildFirmwareBundle } from "../build/firmware-bundle.ts";
 import { MemoryStorage } from "../platform/file-storage.ts";
@@ -63,6 +63,7 @@ export class VirtualDevice {
   #xs: XsHost | undefined;
   #moddable: ModdableFirmware | undefined;
   #bundleFile: string | undefined;
+  readonly #wifi: Wifi;
 
   constructor(options: VirtualDeviceOptions) {
     const clock = options.clock ?? new SystemClock();
@@ -75,7 +76,7 @@ export class VirtualDevice {
     this.platform = {
       io: this.board.io,
       clock,
-      transport: wifiOf(this.board, options.transport ?? new NodeTransport()),
+      transport: (this.#wifi = new Wifi(this.board, options.transport ?? new NodeTransport())),
       storage: options.storage ?? new MemoryStorage(),
       log: this.serial.write,
     };
@@ -123,6 +124,8 @@ export class VirtualDevice {
       await this.#xs.close();
       this.#xs = undefined;
     }
+    // after the firmware's own stop, which may still say goodbye (an MQTT DISCONNECT)
+    this.#wifi.reset();
   }
 
   /** With the XS engine: waits until the firmware has handled everything queued for it; rethrows its failures. */
@@ -185,14 +188,50 @@ async function loadApps(project: Project): Promise<void> {
 
 /**
  * The laptop's network as the ESP32's Wi-Fi: the first connection starts the Wi-Fi driver, which from then on holds
- * ADC2 (see VirtualBoard.readAdc). On the Moddable engine the firmware uses Moddable's own sockets, so this is not
- * seen there.
+ * ADC2 (see VirtualBoard.readAdc). A reset drops every connection the firmware made, as the ESP32's network stack
+ * goes with it, and the stopped firmware hears nothing more of them (XS's host does the same for its engine). On the
+ * Moddable engine the firmware uses Moddable's own sockets, so this is not seen there.
  */
-function wifiOf(board: VirtualBoard, transport: Transport): Transport {
-  return {
-    connect(target, handlers) {
-      board.wifiStarted();
-      return transport.connect(target, handlers);
-    },
-  };
+class Wifi implements Transport {
+  readonly #board: VirtualBoard;
+  readonly #transport: Transport;
+  #open = new Set<{ connection?: Connection; live: boolean }>();
+
+  constructor(board: VirtualBoard, transport: Transport) {
+    this.#board = board;
+    this.#transport = transport;
+  }
+
+  async connect(target: Parameters<Transport["connect"]>[0], handlers: Parameters<Transport["connect"]>[1]): Promise<Connection> {
+    this.#board.wifiStarted();
+    const entry: { connection?: Connection; live: boolean } = { live: true };
+    this.#open.add(entry);
+    const connection = await this.#transport
+      .connect(target, {
+        onData: (bytes) => entry.live && handlers.onData(bytes),
+        onClose: (error) => {
+          this.#open.delete(entry);
+          if (entry.live) handlers.onClose(error);
+        },
+      })
+      .catch((error: Error) => {
+        this.#open.delete(entry);
+        throw error;
+      });
+    if (!entry.live) {
+      connection.close();
+      throw new Error("the ESP32 was reset while connecting");
+    }
+    entry.connection = connection;
+    return connection;
+  }
+
+  /** The firmware stopped: its connections are closed and their events no longer reach it. */
+  reset(): void {
+    for (const entry of this.#open) {
+      entry.live = false;
+      entry.connection?.close();
+    }
+    this.#open = new Set();
+  }
 }
