@@ -63,9 +63,13 @@ export class Quiescence {
   #quietAt = -1;
   #wake: (() => void) | undefined;
 
-  constructor(options: { engineIdle?: () => Promise<void>; stallMs?: number } = {}) {
+  readonly #onForeignPeer: ((where: string) => void) | undefined;
+
+  /** `onForeignPeer` hears of each connection to a host outside the local cloud, whose answers time does not wait for. */
+  constructor(options: { engineIdle?: () => Promise<void>; stallMs?: number; onForeignPeer?: (where: string) => void } = {}) {
     this.#engineIdle = options.engineIdle ?? (async () => undefined);
     this.#stallMs = options.stallMs ?? 10_000;
+    this.#onForeignPeer = options.onForeignPeer;
   }
 
   /** Something happened that may start more work (a socket event, a message published into the cloud). */
@@ -112,6 +116,7 @@ export class Quiescence {
     const local = /^(127\.0\.0\.1|localhost|::1)$/.test(target.host) && this.#cloudPorts.has(target.port);
     const entry: DeviceSocket = { socket, where: `${target.host}:${target.port}`, local, connected: false, closed: false };
     this.#device.add(entry);
+    if (!local) this.#onForeignPeer?.(entry.where);
     socket.once("connect", () => {
       entry.connected = true;
       entry.key = `${socket.localPort}:${socket.remotePort}`;

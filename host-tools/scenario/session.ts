@@ -69,13 +69,22 @@ export async function runScenarioFile(
   // Every scenario gets a fresh local cloud on free ports, in memory: runs never share or keep data.
   const cloud = await startLocalCloud({ databasePort: 0, authPort: 0, mqttPort: 0, clock: virtual ? clock : undefined });
   let device: VirtualDevice | undefined;
-  const quiescence = virtual ? new Quiescence({ engineIdle: async () => device?.idle() }) : undefined;
+  const quiescence = virtual
+    ? new Quiescence({
+        engineIdle: async () => device?.idle(),
+        onForeignPeer: (where) =>
+          device?.serial.write(`esplab: ${where} is outside the local cloud; virtual time does not wait for its answers (run with --real-time against a real cloud)`),
+      })
+    : undefined;
   if (quiescence) {
     for (const server of [cloud.firebase.database.server, cloud.firebase.auth.server]) {
       // The device closes idle connections on its own (virtual) clock; a server closing them after 5 s of real time
       // would do so at a moment that depends on the machine's speed.
       server.keepAliveTimeout = 0;
     }
+    // The broker's own timers stay on Node's: its keepalive drops a client silent for 1.5 x its keepalive (90 s for the
+    // firmware's 60 s) of real time, which a device pinging on virtual time only reaches in a run slower than 2/3 of
+    // real time for that long; its CONNECT timeout (30 s) never matters, as the device sends CONNECT at once.
     quiescence.watchServer(cloud.firebase.database.server, "the database");
     quiescence.watchServer(cloud.firebase.auth.server, "Auth");
     quiescence.watchServer(cloud.mqtt.server, "the MQTT broker");
