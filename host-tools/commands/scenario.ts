@@ -128,7 +128,9 @@ export async function runScenarios(positionals: string[], values: ScenarioRunOpt
       });
       const seconds = (performance.now() - started) / 1000;
       const points = result.points ? `, ${formatPoints(result.score)}/${formatPoints(result.points)} points` : "";
-      text(result.passed ? `  passed: ${name} (${seconds.toFixed(1)} s${points})` : `  FAILED: ${name} (${seconds.toFixed(1)} s${points})`);
+      const stepSeconds = result.results.reduce((sum, step) => sum + step.ms, 0) / 1000;
+      const took = values["real-time"] || engine === "moddable" ? `${seconds.toFixed(1)} s` : `${stepSeconds.toFixed(1)} s of virtual time in ${seconds.toFixed(1)} s`;
+      text(result.passed ? `  passed: ${name} (${took}${points})` : `  FAILED: ${name} (${took}${points})`);
       outcomes.push({ file: shown, name, engine, status: result.passed ? "passed" : "failed", seconds, steps, result });
     } catch (error) {
       // One scenario that cannot run (bad YAML, firmware that does not start) costs only its own row.
