@@ -133,6 +133,11 @@ export class VirtualDevice {
     await this.#xs?.idle();
   }
 
+  /** With the XS engine: whether a call into the firmware is queued or running. */
+  get busy(): boolean {
+    return this.#xs?.busy ?? false;
+  }
+
   /** With the XS engine: a full garbage collection, and the meters after it (live heap). */
   async collectGarbage() {
     if (!this.#xs) throw new Error("collectGarbage needs the XS engine");

@@ -58,6 +58,7 @@ export class Quiescence {
   /** Unfinished responses: what was asked, and whether it asked for an event stream. */
   readonly #responses = new Map<http.ServerResponse, { what: string; stream: boolean }>();
   readonly #engineIdle: () => Promise<void>;
+  readonly #engineBusy: () => boolean;
   readonly #stallMs: number;
   #activity = 0;
   #quietAt = -1;
@@ -66,8 +67,11 @@ export class Quiescence {
   readonly #onForeignPeer: ((where: string) => void) | undefined;
 
   /** `onForeignPeer` hears of each connection to a host outside the local cloud, whose answers time does not wait for. */
-  constructor(options: { engineIdle?: () => Promise<void>; stallMs?: number; onForeignPeer?: (where: string) => void } = {}) {
+  constructor(
+    options: { engineIdle?: () => Promise<void>; engineBusy?: () => boolean; stallMs?: number; onForeignPeer?: (where: string) => void } = {},
+  ) {
     this.#engineIdle = options.engineIdle ?? (async () => undefined);
+    this.#engineBusy = options.engineBusy ?? (() => false);
     this.#stallMs = options.stallMs ?? 10_000;
     this.#onForeignPeer = options.onForeignPeer;
   }
@@ -137,10 +141,11 @@ export class Quiescence {
       await this.#engineIdle();
       await this.#untilNothingOutstanding();
       // Nothing happened since the last quiescent moment: the timer that just ran touched neither network nor cloud.
-      if (this.#activity === this.#quietAt) return;
+      if (this.#activity === this.#quietAt && !this.#engineBusy()) return;
       const before = this.#activity;
       for (let turn = 0; turn < QUIET_TURNS; turn++) await new Promise((resolve) => setImmediate(resolve));
-      if (this.#activity === before && this.#outstanding().length === 0) {
+      // (an event the turns delivered, a connection's "connected" say, may have set the engine running again)
+      if (this.#activity === before && this.#outstanding().length === 0 && !this.#engineBusy()) {
         this.#quietAt = this.#activity;
         return;
       }

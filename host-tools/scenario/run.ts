@@ -80,9 +80,13 @@ export async function runScenario(scenario: Scenario, world: ScenarioWorld, opti
   const allowed = (entry: Diagnostic) => scenario.allowErrors.some((text) => entry.part === text || entry.message.includes(text));
   let seen = 0;
   for (const step of scenario.steps) {
-    const started = time.now();
+    let started = time.now();
     let outcome: { ok: boolean; message: string };
     try {
+      // What the device still had under way (an answer arriving, a blocking LCD wait in XS) belongs before this step,
+      // so that the step's time starts at the same point of the firmware's work in every run.
+      await time.settle();
+      started = time.now();
       outcome = await runStep(step, world, time);
     } catch (error) {
       outcome = { ok: false, message: (error as Error).message };

@@ -72,6 +72,7 @@ export async function runScenarioFile(
   const quiescence = virtual
     ? new Quiescence({
         engineIdle: async () => device?.idle(),
+        engineBusy: () => device?.busy ?? false,
         onForeignPeer: (where) =>
           device?.serial.write(`esplab: ${where} is outside the local cloud; virtual time does not wait for its answers (run with --real-time against a real cloud)`),
       })

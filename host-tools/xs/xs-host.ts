@@ -15,6 +15,7 @@ export class XsHost {
   #pending: Promise<unknown> = Promise.resolve();
   #failure: Error | undefined;
   #closed = false;
+  #queued = 0;
   /** Meters from the most recent evaluation. */
   lastMeters: XsMeters | undefined;
   /** XS compute units spent by every evaluation and command so far. */
@@ -41,6 +42,11 @@ export class XsHost {
     if (this.#failure) throw this.#failure;
   }
 
+  /** Whether a call into XS is queued or running (idle() waits for that). */
+  get busy(): boolean {
+    return this.#queued > 0;
+  }
+
   /** Runs code in the engine (after anything queued) and returns its meters. */
   evaluate(code: string): Promise<XsMeters> {
     return this.#evaluate(code);
@@ -63,16 +69,19 @@ export class XsHost {
   }
 
   #queue(call: () => Promise<XsMeters>): Promise<XsMeters> {
+    this.#queued++;
     const run = this.#pending.then(() => {
       if (this.#closed) throw new XsError("XS_CLOSED", "the firmware was stopped");
       return call();
     });
     run.then(
       (meters) => {
+        this.#queued--;
         this.lastMeters = meters;
         this.computeTotal += meters.compute ?? 0;
       },
       (error: Error) => {
+        this.#queued--;
         if (!this.#closed) this.#failure ??= error;
       },
     );
