@@ -29,8 +29,8 @@ project's, and with no FILE every scenario in its scenarios/ runs. esplab's own 
 On the node and xs engines a scenario runs in virtual time: waits, key presses and "within" limits are on the
 scenario's clock, which moves only when the device and the local cloud have nothing left to do, so results and step
 times are the same on a fast, slow or loaded machine, and a run takes less than its virtual time.
-  --engine node      the firmware in Node (fastest; for debugging)
-  --engine xs        in the XS engine (xsnap), as the ESP32 runs it, every seam bridged to the laptop
+  --engine xs        (default) in the XS engine (xsnap), as the ESP32 runs it, every seam bridged to the laptop
+  --engine node      the firmware in Node (fastest, and Node's debugger works; for debugging)
   --engine moddable  on Moddable's own runtime for Linux: the device's linker (preloaded, frozen built-ins), stack
                      limit, Timer, Preference and sockets; only pins and buses are the virtual board's. Needs
                      Moddable's tools ($MODDABLE, or "esplab moddable setup")
@@ -57,7 +57,7 @@ export const RUN_OPTIONS = {
 } as const;
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { engine: { type: "string", default: "node" }, ...RUN_OPTIONS }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { engine: { type: "string", default: "xs" }, ...RUN_OPTIONS }, allowPositionals: true });
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -93,7 +93,7 @@ export interface ScenarioRunOptions {
 /** Runs scenario files and reports them; the exit code says passed (0), failed (1) or could not run (2). */
 export async function runScenarios(positionals: string[], values: ScenarioRunOptions): Promise<number> {
   const { project } = values;
-  const engine = requireEngine(values.engine ?? "node");
+  const engine = requireEngine(values.engine ?? "xs");
   if (!REPORTERS.includes(values.reporter as Reporter)) throw new UsageError("REPORTER", `--reporter must be ${REPORTERS.join(", ")}; got "${values.reporter}"`);
   const reporter = (values.reporter ?? "text") as Reporter;
   if (values.out && reporter === "text") throw new UsageError("REPORTER", "--out writes a json or junit report: add --reporter json or --reporter junit");
