@@ -30,12 +30,17 @@ export interface WokwiDiagram {
 }
 
 /** Pin names of the ESP32 boards Wokwi offers, to GPIO numbers (each board's board.json in wokwi-boards). */
-const BOARDS: Record<string, (pin: string) => number | undefined> = {
+const BOARDS = new Map<string, (pin: string) => number | undefined>([
   // Header labels are the GPIO numbers; VP and VN are the sensor pins GPIO36 and GPIO39 as Espressif's DevKitC
   // pin list names them (Wokwi's board.json lists them the other way round).
-  "board-esp32-devkit-c-v4": (pin) => (/^\d{1,2}$/.test(pin) ? Number(pin) : { VP: 36, VN: 39, TX: 1, RX: 3, CLK: 6, D0: 7, D1: 8, D2: 9, D3: 10, CMD: 11 }[pin]),
-  "wokwi-esp32-devkit-v1": (pin) => (/^D\d{1,2}$/.test(pin) ? Number(pin.slice(1)) : { VP: 36, VN: 39, TX0: 1, RX0: 3, TX2: 17, RX2: 16 }[pin]),
-};
+  ["board-esp32-devkit-c-v4", (pin) => (/^\d{1,2}$/.test(pin) ? Number(pin) : named(pin, { VP: 36, VN: 39, TX: 1, RX: 3, CLK: 6, D0: 7, D1: 8, D2: 9, D3: 10, CMD: 11 }))],
+  ["wokwi-esp32-devkit-v1", (pin) => (/^D\d{1,2}$/.test(pin) ? Number(pin.slice(1)) : named(pin, { VP: 36, VN: 39, TX0: 1, RX0: 3, TX2: 17, RX2: 16 }))],
+]);
+
+/** A board's named pin (not a name every object has, like "constructor"). */
+function named(pin: string, pins: Record<string, number>): number | undefined {
+  return Object.hasOwn(pins, pin) ? pins[pin] : undefined;
+}
 const DEFAULT_BOARD = "board-esp32-devkit-c-v4";
 
 /** How each modelled part's pins map to esplab's part types. */
@@ -61,17 +66,17 @@ export function fromWokwiDiagram(input: unknown, file = "diagram.json"): { descr
     if (!part || typeof part !== "object" || typeof part.type !== "string" || typeof part.id !== "string") fail(`part ${index + 1} needs a "type" and an "id" (strings)`);
   });
 
-  const boards = parts.filter((part) => part.type in BOARDS);
+  const boards = parts.filter((part) => BOARDS.has(part.type));
   if (boards.length !== 1) {
     const chips = parts.filter((part) => /esp32|board-/.test(part.type)).map((part) => `${part.id} (${part.type})`);
     fail(
       boards.length === 0
-        ? `no ESP32 board esplab models (${Object.keys(BOARDS).join(" or ")})${chips.length ? `: ${chips.join(", ")} is another chip or board` : ""}`
+        ? `no ESP32 board esplab models (${[...BOARDS.keys()].join(" or ")})${chips.length ? `: ${chips.join(", ")} is another chip or board` : ""}`
         : `${boards.length} ESP32 boards (${boards.map((b) => b.id).join(", ")}): esplab models one board`,
     );
   }
   const board = boards[0]!;
-  const gpioOf = BOARDS[board.type]!;
+  const gpioOf = BOARDS.get(board.type)!;
 
   // Wires join pins into nets; each net reaches at most one GPIO.
   const nets = new NetSet();
@@ -170,13 +175,13 @@ export function toWokwiDiagram(description: BoardDescription): WokwiDiagram {
   const power = (id: string, vcc: string, gnd: string, volts: "5V" | "3V3") => {
     connections.push([`${id}:${vcc}`, `${esp}:${volts}`, "red", []], [`${id}:${gnd}`, `${esp}:GND.1`, "black", []]);
   };
-  const pinName = (gpio: number) => ({ 36: "VP", 39: "VN", 1: "TX", 3: "RX" })[gpio] ?? String(gpio);
+  const pinName = (gpio: number) => ({ 36: "VP", 39: "VN", 1: "TX", 3: "RX" } as Record<number, string>)[gpio] ?? String(gpio);
   const count = new Map<string, number>();
   for (const spec of description.parts) {
     const id = spec.id ?? spec.type;
     const seen = count.get(spec.type) ?? 0;
     count.set(spec.type, seen + 1);
-    const place = PLACES[spec.type] ?? { top: 300, left: 0 };
+    const place = Object.hasOwn(PLACES, spec.type) ? PLACES[spec.type]! : { top: 300, left: 0 };
     const at = { top: place.top + seen * 60, left: place.left + seen * 40 };
     switch (spec.type) {
       case "lcd1602-i2c": {

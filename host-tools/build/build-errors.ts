@@ -95,6 +95,6 @@ function describe(failure: RollupFailure, shown: (file: string) => string): Buil
     line: failure.loc?.line,
     column,
     frame: failure.frame ? failure.frame.replace(ANSI, "").replace(/^\n+|\s+$/g, "") : undefined,
-    hint: missing ? NOT_ON_THE_DEVICE[missing] : undefined,
+    hint: missing && Object.hasOwn(NOT_ON_THE_DEVICE, missing) ? NOT_ON_THE_DEVICE[missing] : undefined,
   };
 }

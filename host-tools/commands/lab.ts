@@ -152,7 +152,8 @@ function printStatus(status: FirmwareStatus): void {
   else if (status.state === "running") console.log("firmware running");
   else if (status.problem) {
     const what = status.problem.kind === "build" ? "the firmware does not build" : "the firmware did not start";
-    const message = status.problem.message.startsWith("the firmware") ? status.problem.message : `${what}: ${status.problem.message}`;
+    const said = status.problem.hint ? `${status.problem.message}\n  ${status.problem.hint}` : status.problem.message;
+    const message = said.startsWith("the firmware") ? said : `${what}: ${said}`;
     const next = status.problem.kind === "build" ? "save a fix and the lab rebuilds" : "fix it and save, or fix the settings and press Reset";
     console.error(`${message}${status.problem.frame ? `\n${status.problem.frame}` : ""}\n(the page shows it too; ${next})`);
   }

@@ -97,7 +97,8 @@ export class FirmwareRunner {
     const problem = error instanceof BuildError ? error.problem : { message: (error as Error)?.message ?? String(error) };
     this.#set({ state: "not running", problem: { kind, ...problem } });
     const what = kind === "build" ? "the firmware does not build" : "the firmware did not start";
-    const message = problem.message.startsWith("the firmware") ? problem.message : `${what}: ${problem.message}`;
+    const said = "hint" in problem && problem.hint ? `${problem.message} — ${problem.hint}` : problem.message;
+    const message = said.startsWith("the firmware") ? said : `${what}: ${said}`;
     this.#device.board.diagnostics.report("firmware", "error", problem.frame ? `${message}\n${problem.frame}` : message);
   }
 

@@ -205,7 +205,9 @@ function renderFirmware(status) {
   if (!status.problem) return;
   const build = status.problem.kind === "build";
   $("problem-title").textContent = build ? "The firmware does not build" : "The firmware did not start";
-  $("problem-message").textContent = status.problem.message;
+  // The hint says what the firmware uses instead (console → platform.log, …); more: the build's other errors.
+  const more = status.problem.more?.length ? ` (and ${status.problem.more.length} more: ${status.problem.more[0]}${status.problem.more.length > 1 ? ", …" : ""})` : "";
+  $("problem-message").textContent = [status.problem.message, status.problem.hint].filter(Boolean).join(" — ") + more;
   $("problem-frame").textContent = status.problem.frame ?? "";
   $("problem-frame").hidden = !status.problem.frame;
   $("problem-next").textContent = build ? "Fix it and save: the lab rebuilds and resets the board." : "Fix it and save, or fix the setting and press Reset.";

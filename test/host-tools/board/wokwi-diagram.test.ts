@@ -52,8 +52,8 @@ describe("Wokwi's diagram.json", () => {
   });
 
   it("never fails on JSON-shaped input with anything but a WiringError (property)", () => {
-    const endpoint = fc.oneof(fc.constantFrom("esp:21", "esp:D21", "esp:VP", "lcd1:SDA", "lcd1:SCL", "k:R1", "s:PWM", "ir:OUT", "esp"), fc.string());
-    const part = fc.record({ type: fc.oneof(fc.constantFrom("board-esp32-devkit-c-v4", "wokwi-esp32-devkit-v1", "wokwi-lcd1602", "wokwi-membrane-keypad", "wokwi-servo", "esplab-fc51", "esplab-gp2y0a21", "wokwi-led"), fc.string()), id: fc.constantFrom("esp", "lcd1", "k", "s", "ir", "x"), attrs: fc.option(fc.dictionary(fc.constantFrom("pins", "i2cAddress", "columns"), fc.oneof(fc.string(), fc.constant("i2c"), fc.integer())), { nil: undefined }) });
+    const endpoint = fc.oneof(fc.constantFrom("esp:constructor", "esp:toString", "esp:21", "esp:D21", "esp:VP", "lcd1:SDA", "lcd1:SCL", "k:R1", "s:PWM", "ir:OUT", "esp"), fc.string());
+    const part = fc.record({ type: fc.oneof(fc.constantFrom("valueOf", "constructor", "__proto__", "board-esp32-devkit-c-v4", "wokwi-esp32-devkit-v1", "wokwi-lcd1602", "wokwi-membrane-keypad", "wokwi-servo", "esplab-fc51", "esplab-gp2y0a21", "wokwi-led"), fc.string()), id: fc.constantFrom("esp", "lcd1", "k", "s", "ir", "x"), attrs: fc.option(fc.dictionary(fc.constantFrom("pins", "i2cAddress", "columns"), fc.oneof(fc.string(), fc.constant("i2c"), fc.integer())), { nil: undefined }) });
     const diagram = fc.oneof(
       fc.record({ version: fc.constant(1), parts: fc.array(part, { maxLength: 8 }), connections: fc.array(fc.tuple(endpoint, endpoint), { maxLength: 30 }) }),
       fc.jsonValue(),

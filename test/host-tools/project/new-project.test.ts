@@ -135,10 +135,9 @@ describe("a project wired by a Wokwi diagram.json", () => {
     lab.stderr.on("data", (chunk) => (output += chunk));
     const exited = new Promise((resolve) => lab.on("exit", resolve));
     try {
-      await until(() => /Lab page:/.test(output), 60_000);
+      await until(() => /serial {2}esplab firmware: app wokwi-a2/.test(output), 90_000); // the firmware started on the diagram's board
       expect(output).toMatch(/servo_pin = 19/);
       expect(output).toMatch(/lcd_address = 63/);
-      expect(output).toMatch(/serial {2}esplab firmware: app wokwi-a2/);
     } finally {
       lab.kill("SIGINT");
       await exited;
