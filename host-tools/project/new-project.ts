@@ -54,6 +54,12 @@ export function createProject(directory: string, options: NewProjectOptions = {}
   write("package.json", `${JSON.stringify(pkg, null, 2)}\n`);
   const { name: _board, ...wiring } = LAB_WIRING;
   write("wiring.json", `${JSON.stringify({ name: `${name}'s board`, ...wiring }, null, 2)}\n`);
+  // The settings are written here, not kept as a template file: git ignores every esplab.config.json, esplab's too.
+  const settings = {
+    "// your settings (git ignores this file): with no cloud keys here, npm start uses the local cloud; for a real Firebase project or broker see esplab's docs/firebase.md": "",
+    device_id: "Device001",
+  };
+  write("esplab.config.json", `${JSON.stringify(settings, null, 2)}\n`);
   for (const relative of templateFiles()) {
     const target = path.join(path.dirname(relative), RENAMED[path.basename(relative)] ?? path.basename(relative));
     write(target, fill(fs.readFileSync(path.join(TEMPLATE, relative), "utf8")));
