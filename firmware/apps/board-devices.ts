@@ -21,7 +21,7 @@ export function openDevices(platform: Platform, wiring: Wiring): Devices {
     opened.push(servo);
     let range: RangeSensor;
     if (wiring.irKind === "distance") {
-      const sensor = new IrDistance({ io: io.Analog, pin: wiring.distancePin });
+      const sensor = new IrDistance({ io: io.Analog, pin: wiring.distancePin, clock });
       opened.push(sensor);
       range = {
         kind: "distance",

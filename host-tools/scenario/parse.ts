@@ -13,6 +13,7 @@ import type { FlatConfig } from "../../firmware/apps/config.ts";
  *     - press: "1234#"                         # taps these keys, one after another
  *     - set: { distance: 25 }                  # the Sharp sensor sees 25 cm (also: obstacle: true|false)
  *     - expect: { servo: 45, tolerance: 3, within: 10s }
+ *     - expect: { servo: 45, tolerance: 3, for: 5s }   # ...and stays there for 5 s (also lcd, db): no twitching
  *     - expect: { db: /readings/Device001, exists: true }
  *     - expect: { db: /devices/Device001/angle, equals: 45 }
  *     - expect: { mqtt: sensor/Device001, contains: '"seq"' }
@@ -34,9 +35,9 @@ export type Step =
   | { kind: "wait"; ms: number; line: number }
   | { kind: "reset"; midByte: boolean; line: number }
   | { kind: "publish"; topic: string; payload: string; retain: boolean; line: number }
-  | { kind: "expect-lcd"; points: number; text: string; row?: number; withinMs: number; line: number }
-  | { kind: "expect-servo"; points: number; angle: number; tolerance: number; withinMs: number; line: number }
-  | { kind: "expect-db"; points: number; path: string; exists?: boolean; equals?: unknown; withinMs: number; line: number }
+  | { kind: "expect-lcd"; points: number; text: string; row?: number; withinMs: number; forMs?: number; line: number }
+  | { kind: "expect-servo"; points: number; angle: number; tolerance: number; withinMs: number; forMs?: number; line: number }
+  | { kind: "expect-db"; points: number; path: string; exists?: boolean; equals?: unknown; withinMs: number; forMs?: number; line: number }
   | { kind: "expect-mqtt"; points: number; topic: string; contains?: string; withinMs: number; line: number }
   | { kind: "expect-serial"; points: number; text: string; withinMs: number; line: number }
   | { kind: "expect-diagnostic"; points: number; text: string; withinMs: number; line: number };
@@ -195,25 +196,27 @@ function parseExpect(value: unknown, line: number, fail: (line: number, message:
   const allow = (...keys: string[]) => {
     for (const key of Object.keys(spec)) if (!keys.includes(key) && key !== "within" && key !== "points") fail(line, `expect has no "${key}" here (use ${keys.join(", ")}, within, points)`);
   };
+  // `for`: a state that must then keep holding (LCD, servo, database); events (MQTT, serial, diagnostics) have none
+  const forMs = spec.for === undefined ? undefined : duration(spec.for, line, fail);
   if ("lcd" in spec) {
-    allow("lcd", "line");
+    allow("lcd", "line", "for");
     const row = spec.line;
     if (row !== undefined && row !== 1 && row !== 2) fail(line, "expect lcd line is 1 or 2");
-    return { kind: "expect-lcd", points: points as number, text: String(spec.lcd), row: row === undefined ? undefined : (row as number) - 1, withinMs, line };
+    return { kind: "expect-lcd", points: points as number, text: String(spec.lcd), row: row === undefined ? undefined : (row as number) - 1, withinMs, forMs, line };
   }
   if ("servo" in spec) {
-    allow("servo", "tolerance");
+    allow("servo", "tolerance", "for");
     if (typeof spec.servo !== "number" || spec.servo < 0 || spec.servo > 180) fail(line, "expect servo is an angle in degrees, 0–180");
     const tolerance = spec.tolerance ?? 2;
     if (typeof tolerance !== "number" || tolerance < 0) fail(line, "expect tolerance is degrees, ≥ 0");
-    return { kind: "expect-servo", points: points as number, angle: spec.servo as number, tolerance: tolerance as number, withinMs, line };
+    return { kind: "expect-servo", points: points as number, angle: spec.servo as number, tolerance: tolerance as number, withinMs, forMs, line };
   }
   if ("db" in spec) {
-    allow("db", "exists", "equals");
+    allow("db", "exists", "equals", "for");
     const path = String(spec.db);
     if (!path.startsWith("/")) fail(line, `expect db takes a database path starting with "/", got "${path}"`);
     if (spec.exists !== undefined && typeof spec.exists !== "boolean") fail(line, "expect exists is true or false");
-    return { kind: "expect-db", points: points as number, path, exists: spec.exists as boolean | undefined, equals: spec.equals, withinMs, line };
+    return { kind: "expect-db", points: points as number, path, exists: spec.exists as boolean | undefined, equals: spec.equals, withinMs, forMs, line };
   }
   if ("mqtt" in spec) {
     allow("mqtt", "contains");

@@ -157,33 +157,31 @@ async function runStep(step: Step, world: ScenarioWorld, time: ScenarioTime): Pr
     case "expect-lcd": {
       const lcd = () => (parts("lcd1602-i2c")[0]?.snapshot() as LcdView | undefined)?.lines ?? [];
       const where = step.row === undefined ? "" : ` on line ${step.row + 1}`;
-      return poll(time, step.withinMs, () => {
+      return expectState(time, step, async () => {
         const lines = lcd();
-        const ok = step.row === undefined ? lines.some((line) => line.includes(step.text)) : (lines[step.row] ?? "").includes(step.text);
         return {
-          ok,
-          message: ok
-            ? `LCD shows "${step.text}"${where}`
-            : `expected the LCD to show "${step.text}"${where} within ${seconds(step.withinMs)}; it shows:\n${lines.map((l) => `      |${l}|`).join("\n")}`,
+          ok: step.row === undefined ? lines.some((line) => line.includes(step.text)) : (lines[step.row] ?? "").includes(step.text),
+          holds: `LCD shows "${step.text}"${where}`,
+          expected: `the LCD to show "${step.text}"${where}`,
+          actual: `it shows:\n${lines.map((l) => `      |${l}|`).join("\n")}`,
         };
       });
     }
     case "expect-servo":
-      return poll(time, step.withinMs, () => {
+      return expectState(time, step, async () => {
         const servo = parts("servo-sg90")[0]?.snapshot() as ServoView | undefined;
         const angle = servo?.angle;
-        const ok = typeof angle === "number" && Math.abs(angle - step.angle) <= step.tolerance;
         return {
-          ok,
-          message: ok
-            ? `servo at ${angle!.toFixed(1)}°`
-            : `expected the servo at ${step.angle}° ± ${step.tolerance}° within ${seconds(step.withinMs)}; it is at ${typeof angle === "number" ? `${angle.toFixed(1)}°` : "no angle (no signal)"}${servo?.stalled ? ", stalled at its end stop" : ""}`,
+          ok: typeof angle === "number" && Math.abs(angle - step.angle) <= step.tolerance,
+          holds: `servo at ${typeof angle === "number" ? angle.toFixed(1) : "?"}°`,
+          expected: `the servo at ${step.angle}° ± ${step.tolerance}°`,
+          actual: `it is at ${typeof angle === "number" ? `${angle.toFixed(1)}°` : "no angle (no signal)"}${servo?.stalled ? ", stalled at its end stop" : ""}`,
         };
       });
     case "expect-db": {
       const read = world.readDatabase;
       if (!read) return { ok: false, message: "this scenario run has no database (start it with the local cloud)" };
-      return pollAsync(time, step.withinMs, async () => {
+      return expectState(time, step, async () => {
         const value = await read(step.path);
         const exists = value !== null && value !== undefined;
         let ok = true;
@@ -193,9 +191,9 @@ async function runStep(step: Step, world: ScenarioWorld, time: ScenarioTime): Pr
         const shown = JSON.stringify(value)?.slice(0, 300) ?? "null";
         return {
           ok,
-          message: ok
-            ? `database ${step.path} = ${shown}`
-            : `expected database ${step.path} ${step.equals !== undefined ? `to equal ${JSON.stringify(step.equals)}` : step.exists === false ? "to be empty" : "to exist"} within ${seconds(step.withinMs)}; it holds ${shown}`,
+          holds: `database ${step.path} = ${shown}`,
+          expected: `database ${step.path} ${step.equals !== undefined ? `to equal ${JSON.stringify(step.equals)}` : step.exists === false ? "to be empty" : "to exist"}`,
+          actual: `it holds ${shown}`,
         };
       });
     }
@@ -232,6 +230,40 @@ async function runStep(step: Step, world: ScenarioWorld, time: ScenarioTime): Pr
           message: found.length ? `serial: ${found[0]!.text}` : `expected "${step.text}" on the serial console within ${seconds(step.withinMs)}; last lines:\n${tail}`,
         };
       });
+  }
+}
+
+/** A look at the board or the cloud for a check on a state: whether it holds, and how to say either way. */
+interface Observation {
+  ok: boolean;
+  /** Said when it holds: `servo at 90.4°`. */
+  holds: string;
+  /** What was expected: `the servo at 90° ± 6°`. */
+  expected: string;
+  /** What there is instead: `it is at 71.0°`. */
+  actual: string;
+}
+
+/**
+ * A check on a state: it must hold within `withinMs`, and then, with `for`, keep holding that long — looked at every
+ * POLL_MS of the scenario's time, so a flicker (a servo twitching on one bad reading) fails it.
+ */
+async function expectState(time: ScenarioTime, step: { withinMs: number; forMs?: number }, observe: () => Promise<Observation>) {
+  const reached = await pollAsync(time, step.withinMs, async () => {
+    const seen = await observe();
+    return { ok: seen.ok, message: seen.ok ? seen.holds : `expected ${seen.expected} within ${seconds(step.withinMs)}; ${seen.actual}` };
+  });
+  if (!reached.ok || !step.forMs) return reached;
+  const from = time.now();
+  for (;;) {
+    const left = from + step.forMs - time.now();
+    if (left <= 0) return { ok: true, message: `${reached.message}, for ${seconds(step.forMs)}` };
+    await time.advance(Math.min(POLL_MS, left));
+    await time.settle();
+    const now = await observe();
+    if (!now.ok) {
+      return { ok: false, message: `expected ${now.expected} for ${seconds(step.forMs)}; it held ${seconds(Math.round(time.now() - from))}, then ${now.actual}` };
+    }
   }
 }
 
