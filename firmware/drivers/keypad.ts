@@ -19,6 +19,13 @@ export interface KeypadOptions {
   onKey?: KeyListener;
 }
 
+/**
+ * After a column is released, a row its key held low rises through the pull-up in a few µs (R·C: 45 kΩ and the
+ * wires' capacitance). Read before that, the next column would see the key too; so such rows are read again until
+ * high, at most this many times (a row still low then is held by something else, and the scan goes on).
+ */
+const SETTLE_READS = 32;
+
 const LABELS = Object.freeze(["1", "2", "3", "A", "4", "5", "6", "B", "7", "8", "9", "C", "*", "0", "#", "D"]);
 
 interface KeyState {
@@ -97,6 +104,9 @@ export class Keypad {
         raw[r * 4 + c] = row.read() === 0;
       });
       column.write(1);
+      this.#rows.forEach((row, r) => {
+        for (let tries = 0; raw[r * 4 + c] && tries < SETTLE_READS && row.read() === 0; tries++);
+      });
     });
     if (ghosting(raw)) return;
     const now = this.#clock.now();

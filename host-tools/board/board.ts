@@ -31,6 +31,12 @@ export interface Part {
 const ADC_ZERO_VOLTS = 0.075;
 const ADC_FULL_VOLTS = 3.15;
 const ADC_NOISE_LSB = 6;
+/**
+ * What one pin call (Digital read or write) takes on the device: a call from XS into Moddable's native code at
+ * 240 MHz, a few hundred cycles. An estimate — not measured on an ESP32 here; it matters only where a line has to
+ * settle between two calls (a keypad row after its column is released, see Nets).
+ */
+const IO_CALL_MS = 0.002;
 
 /**
  * The virtual ESP32 board: pins, I2C buses and the parts wired to them, plus ECMA-419 IO classes (`board.io`) that
@@ -72,8 +78,27 @@ export class VirtualBoard {
     this.clock = options.clock;
     this.random = seededRandom(options.seed ?? 0x5eed);
     this.diagnostics = new Diagnostics(() => this.clock.now());
-    this.nets = new Nets(this.diagnostics, this.random);
+    this.nets = new Nets(this.diagnostics, this.random, () => this.ioNow());
     this.io = createIO(this);
+  }
+
+  #ioBase = Number.NaN;
+  #ioCalls = 0;
+
+  /** A pin call happened: the device's time moves on by one call's duration until the clock next moves. */
+  ioCall(): void {
+    const now = this.clock.now();
+    if (now !== this.#ioBase) {
+      this.#ioBase = now;
+      this.#ioCalls = 0;
+    }
+    this.#ioCalls++;
+  }
+
+  /** The device's time for pin events (ms): the clock, plus the pin calls made since it last moved. */
+  ioNow(): number {
+    const now = this.clock.now();
+    return now === this.#ioBase ? now + this.#ioCalls * IO_CALL_MS : now;
   }
 
   // ---- parts ----

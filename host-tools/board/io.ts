@@ -119,18 +119,16 @@ export function createIO(board: VirtualBoard): IOClasses {
 
     read(): 0 | 1 {
       this.checkOpen();
-      return board.nets.level(this.#pin);
+      board.ioCall();
+      return board.nets.level(this.#pin, true);
     }
 
     write(value: 0 | 1): void {
       this.checkOpen();
       if (!this.#output) throw new WiringError("NOT_OUTPUT", `${this.label} is an input; open it with mode Digital.Output to write`);
       if (value !== 0 && value !== 1) throw new WiringError("VALUE", `${this.label}: write takes 0 or 1, got ${String(value)}`);
-      const side = board.nets.firmwareSide(this.#pin);
-      if (side && side.level !== value) {
-        side.level = value;
-        board.nets.changed();
-      }
+      board.ioCall();
+      board.nets.writeFirmware(this.#pin, value);
     }
 
     close(): void {

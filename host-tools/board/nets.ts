@@ -19,6 +19,15 @@ interface Switch {
 }
 
 /**
+ * The ESP32's internal pull-up (datasheet, "DC characteristics": R_PU ≈ 45 kΩ) against a line's capacitance sets how
+ * long a released line takes to rise: it reads high once above V_IH = 0.75 × VDD, after R·C·ln 4.
+ */
+const PULL_UP_OHMS = 45_000;
+const RISE_TO_VIH = Math.log(4);
+/** A pin and a short trace, where nothing says more: rises in 0.6 µs, faster than one pin call. */
+const DEFAULT_LINE_PF = 10;
+
+/**
  * The electrical state of the board's digital pins. Levels are worked out when read, from everything on the wire:
  * the firmware's output or pull, parts driving a pin, and switches (keypad keys) that join two pins. Two drivers
  * fighting is a short; a wire with no driver and no pull floats and reads noise. Both are reported, by pin.
@@ -28,12 +37,36 @@ export class Nets {
   #partDrivers = new Map<number, Map<string, () => Drive>>();
   #switches: Switch[] = [];
   #watchers = new Set<() => void>();
+  /** Device time (ms) at which the firmware last released a line it held low (open drain 0 → 1). */
+  #releasedAt = new Map<number, number>();
+  #capacitancePf = new Map<number, number>();
   readonly #diagnostics: Diagnostics;
   readonly #random: () => number;
+  readonly #now: () => number;
 
-  constructor(diagnostics: Diagnostics, random: () => number) {
+  /** `now`: the device's time for pin events, finer than the clock between two of its ticks (see VirtualBoard.ioNow). */
+  constructor(diagnostics: Diagnostics, random: () => number, now: () => number) {
     this.#diagnostics = diagnostics;
     this.#random = random;
+    this.#now = now;
+  }
+
+  firmwareSide(pin: number): FirmwareSide | undefined {
+    return this.#firmware.get(pin);
+  }
+
+  /** What a part's wires add to a pin's capacitance (a keypad's ribbon and jumper wires). */
+  setCapacitance(pin: number, pf: number): void {
+    this.#capacitancePf.set(pin, pf);
+  }
+
+  /** The firmware writes an output; releasing an open-drain line it held low starts that line's rise. */
+  writeFirmware(pin: number, level: 0 | 1): void {
+    const side = this.#firmware.get(pin);
+    if (!side || side.level === level) return;
+    if (side.mode === "open-drain" && level === 1) this.#releasedAt.set(pin, this.#now());
+    side.level = level;
+    this.changed();
   }
 
   /** The firmware takes a pin as input or output. */
@@ -41,10 +74,6 @@ export class Nets {
     if (side) this.#firmware.set(pin, side);
     else this.#firmware.delete(pin);
     this.changed();
-  }
-
-  firmwareSide(pin: number): FirmwareSide | undefined {
-    return this.#firmware.get(pin);
   }
 
   /** A part drives a pin (an IR module's output); the function is asked at read time. */
@@ -69,8 +98,8 @@ export class Nets {
     return () => this.#watchers.delete(listener);
   }
 
-  /** The level the firmware reads on `pin` now. */
-  level(pin: number): 0 | 1 {
+  /** The level on `pin` now; `byFirmware` when the firmware reads it (a misread is then reported). */
+  level(pin: number, byFirmware = false): 0 | 1 {
     const group = this.#connectedGroup(pin);
     const drivers: { who: string; level: 0 | 1 }[] = [];
     let pullUp = false;
@@ -99,7 +128,7 @@ export class Nets {
       return 0;
     }
     if (drivers.length > 0) return drivers[0]!.level;
-    if (pullUp && !pullDown) return 1;
+    if (pullUp && !pullDown) return this.#rising(pin, group.pins, byFirmware) ? 0 : 1;
     if (pullDown && !pullUp) return 0;
     if (pullUp && pullDown) return this.#random() < 0.5 ? 0 : 1;
     const side = this.#firmware.get(pin);
@@ -113,6 +142,39 @@ export class Nets {
       );
     }
     return this.#random() < 0.5 ? 0 : 1;
+  }
+
+  /**
+   * Whether a pulled-up wire is still below V_IH because a line joined to it was released a moment ago: the pull-up
+   * charges every line in the group. Read by the firmware while it drives another line low — a keypad driver reading
+   * the rows for the next column — the stale low belongs to the line before: reported, as it shows up as a key in the
+   * wrong column.
+   */
+  #rising(pin: number, pins: number[], byFirmware: boolean): boolean {
+    let released: number | undefined;
+    let releasedPin = 0;
+    for (const member of pins) {
+      const at = this.#releasedAt.get(member);
+      if (at !== undefined && (released === undefined || at > released)) [released, releasedPin] = [at, member];
+    }
+    if (released === undefined) return false;
+    const pf = pins.reduce((sum, member) => sum + (this.#capacitancePf.get(member) ?? DEFAULT_LINE_PF), 0);
+    const riseMs = (PULL_UP_OHMS * pf * 1e-12 * RISE_TO_VIH) * 1000;
+    const elapsedMs = this.#now() - released;
+    if (elapsedMs >= riseMs) return false;
+    if (byFirmware) {
+      const active = [...this.#firmware].find(([other, side]) => !pins.includes(other) && side.level === 0 && side.mode !== "input");
+      if (active) {
+        this.#diagnostics.reportOnce(
+          "firmware",
+          "error",
+          `GPIO${pin} was read ${(elapsedMs * 1000).toFixed(1)} µs after GPIO${releasedPin} released it, while GPIO${active[0]} drives low: ` +
+            `through ${pf} pF and the 45 kΩ pull-up it needs ${(riseMs * 1000).toFixed(1)} µs to read high, so it read low — ` +
+            "a key of the previous column shows up in this one; after releasing a column, read the rows again until they are high",
+        );
+      }
+    }
+    return true;
   }
 
   #partsOn(pins: number[]): string {

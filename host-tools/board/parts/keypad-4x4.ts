@@ -19,7 +19,9 @@ interface Contact {
  * wired into the board's nets, so what the firmware reads follows from physics: a key is only seen while its column
  * is driven low and its row pulled up; three keys on the corners of a rectangle make the fourth read as pressed
  * (ghosting); two driven columns shorted through a row are reported. Contacts bounce for `bounceMs` after each press
- * and release (seeded chatter, ~0.3 ms per state).
+ * and release (seeded chatter, ~0.3 ms per state). Each wire has `linePf` of capacitance (the ribbon's trace and a
+ * jumper wire; 30 pF is an estimate, not a datasheet figure), so a row joined to a column just released takes a few
+ * µs to rise through the ESP32's pull-up (see Nets): read too soon, a key shows up in the next column too.
  */
 export class Keypad4x4 implements Part {
   readonly id: string;
@@ -32,7 +34,7 @@ export class Keypad4x4 implements Part {
   readonly #contacts = new Map<string, Contact>();
   readonly #seed: number;
 
-  constructor(id: string, board: VirtualBoard, options: { rows: number[]; columns: number[]; labels?: string[]; bounceMs?: number }) {
+  constructor(id: string, board: VirtualBoard, options: { rows: number[]; columns: number[]; labels?: string[]; bounceMs?: number; linePf?: number }) {
     this.id = id;
     this.#board = board;
     this.rows = options.rows;
@@ -40,6 +42,7 @@ export class Keypad4x4 implements Part {
     this.labels = options.labels ?? KEYPAD_LABELS;
     this.bounceMs = options.bounceMs ?? 5;
     this.#seed = Math.floor(board.random() * 0xffffffff);
+    for (const pin of [...this.rows, ...this.columns]) board.nets.setCapacitance(pin, options.linePf ?? 30);
     this.labels.forEach((label, index) => {
       const row = this.rows[Math.floor(index / 4)]!;
       const column = this.columns[index % 4]!;
@@ -136,6 +139,7 @@ registerPartKind({
   check(spec) {
     const problems = [pinList(spec, "rows"), pinList(spec, "columns")].filter((r): r is string => typeof r === "string");
     if (spec.bounceMs !== undefined && (typeof spec.bounceMs !== "number" || spec.bounceMs < 0)) problems.push('"bounceMs" must be ≥ 0');
+    if (spec.linePf !== undefined && (typeof spec.linePf !== "number" || !(spec.linePf >= 0))) problems.push('"linePf" (each wire\'s capacitance) must be ≥ 0 pF');
     if (spec.labels !== undefined && (!Array.isArray(spec.labels) || spec.labels.length !== 16)) problems.push('"labels" must list 16 key labels, row by row');
     return problems;
   },
@@ -151,6 +155,7 @@ registerPartKind({
       columns: spec.columns as number[],
       labels: spec.labels as string[] | undefined,
       bounceMs: spec.bounceMs as number | undefined,
+      linePf: spec.linePf as number | undefined,
     });
   },
 });

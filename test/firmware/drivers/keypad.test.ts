@@ -99,6 +99,61 @@ describe("keypad driver on the switch-matrix model", () => {
     expect(board.diagnostics.of(undefined, "warning").map((d) => d.message).join()).toMatch(/GPIO13 is floating.*keypad.*InputPullUp/);
   });
 
+  it("a row joined to a column just released rises through the 45 kΩ pull-up in a few µs of pin calls", () => {
+    const clock = new VirtualClock();
+    const board = new VirtualBoard({ clock });
+    wireBoard(board, { parts: [{ type: "keypad-4x4", id: "keypad", rows: ROWS, columns: COLUMNS }] });
+    board.part<Keypad4x4>("keypad").press("1"); // row 1, column 1
+    const row1 = new board.io.Digital({ pin: 13, mode: board.io.Digital.InputPullUp });
+    const column1 = new board.io.Digital({ pin: 25, mode: board.io.Digital.OutputOpenDrain });
+    column1.write(0);
+    expect(row1.read()).toBe(0);
+    column1.write(1); // 60 pF (row and column) × 45 kΩ × ln 4 = 3.7 µs to reach V_IH; a pin call is 2 µs
+    expect([row1.read(), row1.read(), row1.read()]).toEqual([0, 1, 1]);
+    expect(board.diagnostics.entries).toEqual([]); // reading while it settles is no mistake by itself
+  });
+
+  it("on long wires, a driver that reads the next column's rows at once sees a key twice, and the board names why", () => {
+    const clock = new VirtualClock();
+    const board = new VirtualBoard({ clock });
+    // a panel keypad on a metre of ribbon: 100 pF a line. On the lab's 30 pF the same scan just makes it (4 µs ≥ 3.7 µs).
+    wireBoard(board, { parts: [{ type: "keypad-4x4", id: "keypad", rows: ROWS, columns: COLUMNS, linePf: 100 }] });
+    board.part<Keypad4x4>("keypad").press("1");
+    const rows = ROWS.map((pin) => new board.io.Digital({ pin, mode: board.io.Digital.InputPullUp }));
+    const columns = COLUMNS.map((pin) => new board.io.Digital({ pin, mode: board.io.Digital.OutputOpenDrain }));
+    for (const column of columns) column.write(1);
+    const seen: string[] = [];
+    const labels = ["1", "2", "3", "A", "4", "5", "6", "B", "7", "8", "9", "C", "*", "0", "#", "D"];
+    columns.forEach((column, c) => { // the scan without the wait
+      column.write(0);
+      rows.forEach((row, r) => row.read() === 0 && seen.push(labels[r * 4 + c]!));
+      column.write(1);
+    });
+    expect(seen).toEqual(["1", "2"]);
+    expect(board.diagnostics.of("firmware", "error").map((d) => d.message)).toEqual([
+      "GPIO13 was read 4.0 µs after GPIO25 released it, while GPIO33 drives low: through 200 pF and the 45 kΩ pull-up it needs 12.5 µs to read high, so it read low — a key of the previous column shows up in this one; after releasing a column, read the rows again until they are high",
+    ]);
+  });
+
+  it("the driver waits for the rows after each column, so every key is seen once, in its own column, on long wires too", async () => {
+    for (const linePf of [30, 300]) {
+      const clock = new VirtualClock();
+      const board = new VirtualBoard({ clock, seed: 7 });
+      wireBoard(board, { parts: [{ type: "keypad-4x4", id: "keypad", rows: ROWS, columns: COLUMNS, linePf }] });
+      const part = board.part<Keypad4x4>("keypad");
+      const events: string[] = [];
+      new Keypad({ io: board.io.Digital, rows: ROWS, columns: COLUMNS, clock, onKey: (type, key) => type === "press" && events.push(key) });
+      for (const key of part.labels) {
+        part.press(key);
+        await clock.advance(60);
+        part.release(key);
+        await clock.advance(60);
+      }
+      expect(events).toEqual(part.labels);
+      expect(board.diagnostics.of(undefined, "error")).toEqual([]);
+    }
+  });
+
   it("releases its eight pins on close", () => {
     const { keypad, board } = setup();
     keypad.close();
