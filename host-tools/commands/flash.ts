@@ -12,7 +12,8 @@ import { ProgressLine, formatBytes } from "../flash/operations/progress.ts";
 
 const USAGE = `usage: esplab flash [ADDR FILE]... [options]
 Writes images to the board's flash, compressed, and verifies every region by MD5. Regions whose bytes are already
-on the chip are skipped. With no ADDR FILE pairs it flashes the last \`esplab build --device esp32\` output
+on the chip are skipped; of the others, only the 4 KB sectors that differ from the chip's are written (the chip
+hashes each 64 KB block, then the sectors of the blocks that differ). With no ADDR FILE pairs it flashes the last \`esplab build --device esp32\` output
 (bootloader at 0x1000, partition table at 0x8000, app at 0x10000).
 Every image is checked (magic, chip, size, partitions, regions sharing a 4 KB erase sector) before anything is
 written; after the last write every region is verified again, and success means the whole set is on the chip.
@@ -21,7 +22,8 @@ options:
   --flash-mode MODE   rewrite the bootloader header: qio | qout | dio | dout
   --flash-size SIZE   rewrite the bootloader header: 1MB | 2MB | 4MB | 8MB | 16MB
   --flash-freq FREQ   rewrite the bootloader header: 80m | 40m | 26m | 20m
-  --no-skip           write every region even if the chip already holds it
+  --no-diff           write changed regions whole instead of only their changed sectors
+  --no-skip           write every region even if the chip already holds it (implies --no-diff)
   --no-compress       send plain 0xff-padded blocks
   --erase-all         erase the whole flash first (stored settings and Wi-Fi credentials in NVS go too)
   --build DIR         flash the Moddable build in DIR instead of the last one
@@ -39,6 +41,7 @@ export async function run(args: string[]): Promise<number> {
       "flash-size": { type: "string" },
       "flash-freq": { type: "string" },
       "no-skip": { type: "boolean" },
+      "no-diff": { type: "boolean" },
       "no-compress": { type: "boolean" },
       "erase-all": { type: "boolean" },
       build: { type: "string" },
@@ -58,9 +61,10 @@ export async function run(args: string[]): Promise<number> {
       eraseAll: values["erase-all"],
       onErase: () => log("Erasing the whole flash..."),
       skipUnchanged: !values["no-skip"],
+      diff: !values["no-diff"],
       compress: !values["no-compress"],
       onWarning: (warning) => log(`Warning: ${warning.region}: ${warning.message}`),
-      onRegionStart: quiet ? undefined : (region) => progress.start(`${region.name} @ ${hex(region.address)}`),
+      onRegionStart: quiet ? undefined : (region, diff) => progress.start(`${region.name} @ ${hex(region.address)}${diff ? ` (${diff.changedSectors} of ${diff.sectors} sectors changed)` : ""}`),
       onLinkChange: quiet ? undefined : (link) => progress.note(`noisy line: blocks lost, now ${link}`),
       onRepair: (damaged) => log(`Checking the whole plan: ${damaged.map((r) => `${r.name} @ ${hex(r.address)}`).join(", ")} changed after it was verified (a later write landed on it); writing it again`),
       onPlanVerified: quiet ? undefined : (seconds) => log(`Every region verified again after the last write (${seconds.toFixed(2)} s)`),
@@ -68,7 +72,8 @@ export async function run(args: string[]): Promise<number> {
       onRegionDone: quiet ? undefined : (report) => {
         if (report.skipped) return log(`${report.name} @ ${hex(report.address)}: unchanged (MD5 ${report.md5}), skipped`);
         const kbit = (report.size * 8) / report.seconds / 1000;
-        progress.finish(`${formatBytes(report.size)} (${formatBytes(report.compressedSize)} compressed) in ${report.seconds.toFixed(2)} s, effective ${kbit.toFixed(0)} kbit/s, MD5 verified`);
+        const written = report.changedSectors === undefined || report.changedSectors === report.sectors ? "" : `, ${report.changedSectors} of ${report.sectors} sectors written`;
+        progress.finish(`${formatBytes(report.size)} (${formatBytes(report.compressedSize)} compressed${written}) in ${report.seconds.toFixed(2)} s, effective ${kbit.toFixed(0)} kbit/s, MD5 verified`);
       },
     });
     return { session, reports };

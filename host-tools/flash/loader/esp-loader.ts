@@ -334,10 +334,12 @@ export class EspLoader {
     return id;
   }
 
-  async md5(address: number, size: number): Promise<string> {
+  /** The chip's MD5 of a flash range; `onRetry` hears of each lost or damaged exchange before it is resent. */
+  async md5(address: number, size: number, options: { onRetry?: () => void } = {}): Promise<string> {
     const timeoutMs = Math.max(this.#timeouts.default, (this.#timeouts.md5PerMb * size) / MB);
     const length = this.isStub ? 16 : 32;
-    const body = await this.command(Op.SPI_FLASH_MD5, words(address, size, 0, 0), { timeoutMs, responseLength: length });
+    const onRetry = options.onRetry && (() => (options.onRetry!(), true));
+    const body = await this.command(Op.SPI_FLASH_MD5, words(address, size, 0, 0), { timeoutMs, responseLength: length, onRetry });
     return this.isStub ? Buffer.from(body).toString("hex") : new TextDecoder().decode(body).toLowerCase();
   }
 

@@ -3,6 +3,7 @@ import { EsplabError, ProtocolError, TimeoutError } from "../../../firmware/core
 import { MAX_TABLE_LENGTH, PartitionTableError, parsePartitionTable, type PartitionTable } from "../image/partition-table.ts";
 import { FLASH_SECTOR, validateFlashPlan, type FlashPlanWarning, type FlashRegion } from "../image/plan.ts";
 import { CommandFailedError, VerifyError, type WriteProgress } from "../loader/esp-loader.ts";
+import { DIFF_LEVELS, diffRegion, type RegionDiff, type Span } from "./block-diff.ts";
 import { LinkTuner } from "./link-tuner.ts";
 import { hex } from "./numbers.ts";
 import type { Session } from "./session.ts";
@@ -22,6 +23,9 @@ export interface RegionReport {
   attempts: number;
   /** Written again because the check of the whole plan found it damaged after it had been verified. */
   repaired?: boolean;
+  /** When only the changed sectors were written: how many of the region's erase sectors that was. */
+  sectors?: number;
+  changedSectors?: number;
 }
 
 export interface FlashOptions {
@@ -30,6 +34,10 @@ export interface FlashOptions {
   onErase?: () => void;
   /** Check the chip's MD5 first and leave identical regions alone (default true). */
   skipUnchanged?: boolean;
+  /** Ask the chip for the MD5 of each erase block and write only the sectors that differ (default true). */
+  diff?: boolean;
+  /** The block sizes the diff asks about, coarsest first (DIFF_LEVELS unless told; for comparisons). */
+  diffLevels?: readonly number[];
   compress?: boolean;
   /** Writes per region, at each link setting, before giving up after verification or line failures (default 3). */
   attempts?: number;
@@ -37,8 +45,8 @@ export interface FlashOptions {
   adaptLink?: boolean;
   /** Something in the plan worth knowing that is not an error (an unaligned address). */
   onWarning?: (warning: FlashPlanWarning) => void;
-  /** A region is about to be written (after the unchanged check). */
-  onRegionStart?: (region: FlashRegion) => void;
+  /** A region is about to be written (after the unchanged check); `diff` says which sectors, when diffing. */
+  onRegionStart?: (region: FlashRegion, diff?: RegionDiff) => void;
   onProgress?: (region: FlashRegion, progress: WriteProgress) => void;
   onRegionDone?: (report: RegionReport) => void;
   /** The line failed a write, and the next try uses smaller blocks or a lower baud (described). */
@@ -111,11 +119,44 @@ async function flashRegion(session: Session, region: FlashRegion, tuner: LinkTun
   const started = performance.now();
   const md5 = createHash("md5").update(region.data).digest("hex");
   const base = { name: region.name, address: region.address, size: region.data.length, md5 };
-  if ((options.skipUnchanged ?? true) && !options.eraseAll && (await alreadyOnChip(session, region, md5))) {
-    return { ...base, compressedSize: 0, skipped: true, seconds: (performance.now() - started) / 1000, attempts: 0 };
+  const skipped = () => ({ ...base, compressedSize: 0, skipped: true, seconds: (performance.now() - started) / 1000, attempts: 0 });
+  const compare = (options.skipUnchanged ?? true) && !options.eraseAll;
+  if (compare && (options.diff ?? true)) {
+    const diff = await diffRegion(session.loader, region, options.diffLevels ?? DIFF_LEVELS);
+    if (diff.unchanged) return skipped();
+    options.onRegionStart?.(region, diff);
+    return writeChanged(session, region, diff, tuner, options, started, base);
   }
+  if (compare && (await alreadyOnChip(session, region, md5))) return skipped();
   options.onRegionStart?.(region);
   return writeRegion(session, region, tuner, options, started, base);
+}
+
+/**
+ * Writes the changed spans of a region, each on its own (so only their sectors are erased) and verified by its own
+ * MD5; the check of the whole plan afterwards verifies the region as a whole. Progress counts the changed bytes.
+ */
+async function writeChanged(session: Session, region: FlashRegion, diff: RegionDiff, tuner: LinkTuner, options: FlashOptions, started: number, base: Pick<RegionReport, "name" | "address" | "size" | "md5">): Promise<RegionReport> {
+  const total = diff.changed.reduce((sum, span) => sum + span.end - span.start, 0);
+  let written = 0;
+  let sent = 0;
+  let attempts = 0;
+  for (const span of diff.changed) {
+    const part = partOf(region, span);
+    const before = { written, sent };
+    const report = await writeRegion(session, part, tuner, {
+      ...options,
+      onProgress: (_part, progress) => options.onProgress?.(region, { written: before.written + progress.written, total, sent: before.sent + progress.sent }),
+    }, performance.now(), base);
+    written += part.data.length;
+    sent += report.compressedSize;
+    attempts = Math.max(attempts, report.attempts);
+  }
+  return { ...base, compressedSize: sent, skipped: false, seconds: (performance.now() - started) / 1000, attempts, sectors: diff.sectors, changedSectors: diff.changedSectors };
+}
+
+function partOf(region: FlashRegion, span: Span): FlashRegion {
+  return { ...region, address: span.start, data: region.data.subarray(span.start - region.address, span.end - region.address) };
 }
 
 /**

@@ -3,7 +3,7 @@ import { Op, dataChecksum, opName } from "../protocol/commands.ts";
 import { decodeRequest, encodeResponse, type Request } from "../protocol/packets.ts";
 import { SlipDecoder, slipEncode } from "../protocol/slip.ts";
 import { loadStub, type StubImage } from "../loader/stub.ts";
-import { CommandFaults, type CommandFault } from "./faults.ts";
+import { CommandFaults, ReplyFaults, type CommandFault, type ReplyFault } from "./faults.ts";
 import { StreamInflater } from "./inflater.ts";
 import { BLOCK, FLASH_TIMING, SECTOR, type SimulatedFlash } from "./spi-flash.ts";
 import { Esp32Registers } from "./esp32-registers.ts";
@@ -25,6 +25,8 @@ export interface ChipSimOptions {
   refuseRamUpload?: boolean;
   /** Commands damaged on their way in (see CommandFault). */
   commandFaults?: CommandFault[];
+  /** Answers lost, damaged or late (see ReplyFault). */
+  replyFaults?: ReplyFault[];
 }
 
 type Mode = "rom" | "stub" | "user-code";
@@ -86,6 +88,9 @@ export class SimulatedEsp32 {
   readonly #securityInfoChipId: number | undefined;
   readonly #refuseRamUpload: boolean;
   readonly #commandFaults: CommandFaults;
+  readonly #replyFaults: ReplyFaults;
+  /** The fault on the answers to the command being handled. */
+  #replyFault: ReplyFault | undefined;
 
   constructor(options: ChipSimOptions, send: (bytes: Uint8Array) => void) {
     this.#flash = options.flash;
@@ -96,6 +101,7 @@ export class SimulatedEsp32 {
     this.#securityInfoChipId = options.impersonate?.securityInfoChipId;
     this.#refuseRamUpload = options.refuseRamUpload ?? false;
     this.#commandFaults = new CommandFaults(options.commandFaults);
+    this.#replyFaults = new ReplyFaults(options.replyFaults);
   }
 
   receive(bytes: Uint8Array): void {
@@ -130,6 +136,9 @@ export class SimulatedEsp32 {
     request = { ...request, data: this.#commandFaults.apply(request.op, request.data) };
     const name = opName(request.op);
     this.commandCounts.set(name, (this.commandCounts.get(name) ?? 0) + 1);
+    this.#replyFault = this.#replyFaults.next(request.op);
+    // A busy chip: the commands behind this one wait too, as on the real UART.
+    if (this.#replyFault?.effect === "late") await delay(this.#replyFault.ms ?? 1000);
     try {
       await this.#dispatch(request);
     } catch (error) {
@@ -216,6 +225,8 @@ export class SimulatedEsp32 {
     const body = new Uint8Array(data.length + statusBytes.length);
     body.set(data);
     body.set(statusBytes, data.length);
+    if (this.#replyFault?.effect === "lost") return;
+    if (this.#replyFault?.effect === "damaged") body[0]! ^= 1;
     this.#send(slipEncode(encodeResponse({ op, value, data: body })));
   }
 

@@ -17,6 +17,8 @@ export interface FaultOptions {
   unreliableRate?: number;
   /** Damage to particular commands, applied where the chip reads them (after the line's own faults). */
   commands?: CommandFault[];
+  /** Damage to particular answers from the chip. */
+  replies?: ReplyFault[];
 }
 
 /**
@@ -76,6 +78,38 @@ export class CommandFaults {
       view.setUint32(at, (view.getUint32(at, true) ^ fault.xor) >>> 0, true);
     }
     return out;
+  }
+}
+
+/**
+ * One answer of the chip lost, damaged or late. Answers carry no checksum: a flipped bit in an MD5 digest reaches
+ * the host as a different digest. A late answer (the chip was busy) makes a host that resent meanwhile get two.
+ */
+export interface ReplyFault {
+  op: OpName;
+  /** The first command of that op whose answer is affected, counting from 1 (resent commands count too). */
+  nth: number;
+  /** How many of them in a row (default 1). */
+  times?: number;
+  /** lost: never sent; damaged: bit 0 of the answer's first data byte flipped; late: sent after `ms` (real time). */
+  effect: "lost" | "damaged" | "late";
+  ms?: number;
+}
+
+/** Picks the ReplyFault, if any, for each command as it arrives; counts each op. */
+export class ReplyFaults {
+  readonly #faults: ReplyFault[];
+  readonly #seen = new Map<number, number>();
+
+  constructor(faults: ReplyFault[] = []) {
+    this.#faults = faults;
+  }
+
+  next(op: number): ReplyFault | undefined {
+    if (this.#faults.length === 0) return undefined;
+    const count = (this.#seen.get(op) ?? 0) + 1;
+    this.#seen.set(op, count);
+    return this.#faults.find((fault) => Op[fault.op] === op && count >= fault.nth && count < fault.nth + (fault.times ?? 1));
   }
 }
 
