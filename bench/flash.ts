@@ -3,19 +3,23 @@
  * W25Q32 erase/program times): esplab and esptool-js flash the same set at 921600 baud in the same run, each onto a
  * fresh chip. Both use the flasher stub and compression and check MD5s. Prints each wall time, the line-rate limit
  * (compressed bytes × 10 / baud + the erase time that cannot overlap the transfer) and the time to re-flash the
- * unchanged set (esplab compares MD5s and skips; esptool-js writes again).
+ * unchanged set (esplab compares MD5s and skips; esptool-js writes again). Then the re-flash after a one-line change to
+ * the app (test/support/rebuilt-app.ts: made from the real fixture, no ESP-IDF here to rebuild it), each run onto a
+ * chip holding the original set: esplab whole-region (--no-diff), esplab's block diff at three granularities, and
+ * esptool-js; through the stub and through the ROM loader.
  * Run: npm run bench:flash [BAUD]
  */
 import { readFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { SocketLink } from "../host-tools/flash/link/socket-link.ts";
-import { flashImages } from "../host-tools/flash/operations/flash-images.ts";
+import { flashImages, type FlashOptions } from "../host-tools/flash/operations/flash-images.ts";
 import { openSession } from "../host-tools/flash/operations/session.ts";
 import { flashWithEsptoolJs } from "../host-tools/flash/peers/esptool-js.ts";
 import { startChipSimulator, type ChipSimulator } from "../host-tools/flash/sim/server.ts";
 import { BLOCK, FLASH_TIMING, SimulatedFlash } from "../host-tools/flash/sim/spi-flash.ts";
 import { BITS_PER_BYTE } from "../host-tools/flash/sim/uart.ts";
 import type { FlashRegion } from "../host-tools/flash/image/plan.ts";
+import { oneLineChange } from "../test/support/rebuilt-app.ts";
 
 const BAUD = Number(process.argv[2] ?? 921600);
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../test/fixtures/esp32/${name}`, import.meta.url)));
@@ -55,19 +59,30 @@ async function withSimulator<T>(flash: SimulatedFlash, work: (simulator: ChipSim
   }
 }
 
-async function esplabFlash(flash: SimulatedFlash): Promise<number> {
+async function esplabFlash(flash: SimulatedFlash, set = regions, options: FlashOptions & { stub?: boolean } = {}): Promise<number> {
   return withSimulator(flash, async (simulator) => {
     const [seconds] = await timed(async () => {
-      const session = await openSession({ link: await SocketLink.open(simulator.url, 115200), baud: BAUD });
-      await flashImages(session, regions);
+      const session = await openSession({ link: await SocketLink.open(simulator.url, 115200), baud: BAUD, stub: options.stub });
+      await flashImages(session, set, options);
       await session.close();
     });
     return seconds;
   });
 }
 
-async function esptoolJsFlash(flash: SimulatedFlash): Promise<number> {
-  return withSimulator(flash, async (simulator) => (await timed(() => flashWithEsptoolJs(simulator.url, regions, BAUD)))[0]);
+async function esptoolJsFlash(flash: SimulatedFlash, set = regions): Promise<number> {
+  return withSimulator(flash, async (simulator) => (await timed(() => flashWithEsptoolJs(simulator.url, set, BAUD)))[0]);
+}
+
+/** A chip holding `set`, as a flash of it leaves one. */
+function holding(set: FlashRegion[]): SimulatedFlash {
+  const flash = SimulatedFlash.inMemory();
+  for (const region of set) flash.program(region.address, region.data);
+  return flash;
+}
+
+function holds(flash: SimulatedFlash, set: FlashRegion[]): boolean {
+  return set.every((region) => Buffer.from(flash.read(region.address, region.data.length)).equals(Buffer.from(region.data)));
 }
 
 /** Erase time the stub cannot hide: what is left of the last region's erase/program after its last block arrives is small; the erase of each region's first block is paid before the transfer can continue. */
@@ -103,3 +118,32 @@ console.log(row("esptool-js", esptoolJs, esptoolJsAgain));
 console.log(`\nLine-rate limit: ${limit.seconds.toFixed(2)} s = ${limit.compressed} compressed bytes × ${BITS_PER_BYTE} / ${BAUD} + ${limit.eraseSeconds.toFixed(2)} s of erase`);
 console.log(`(the stub overlaps most erasing with the transfer, so a flasher can beat this sum; the transfer alone is ${((limit.compressed * BITS_PER_BYTE) / BAUD).toFixed(2)} s)`);
 console.log(`Flash contents after both tools: ${identical ? "identical" : "DIFFERENT"}`);
+
+const rebuilt = regions.map((region) => (region.address === 0x10000 ? { ...region, data: oneLineChange(region.data) } : region));
+const appBefore = regions.find((region) => region.address === 0x10000)!.data;
+const appAfter = rebuilt.find((region) => region.address === 0x10000)!.data;
+const bytesChanged = appBefore.reduce((count, byte, i) => count + (byte !== appAfter[i] ? 1 : 0), 0);
+console.log(`\nRe-flash after a one-line change to the app (${bytesChanged} bytes differ: its description's time and ELF SHA-256, ${300} bytes of code in the middle, checksum and SHA-256), onto a chip holding the set above:\n`);
+const variants: Array<[string, () => Promise<number>]> = [
+  ["esplab --no-diff (changed region whole)", () => esplabFlash(holding(regions), rebuilt, { diff: false })],
+  ["esplab diff: 64 KB blocks, then 4 KB sectors", () => esplabFlash(holding(regions), rebuilt)],
+  ["esplab diff: 4 KB sectors only", () => esplabFlash(holding(regions), rebuilt, { diffLevels: [0x1000] })],
+  ["esplab diff: 64 KB blocks only", () => esplabFlash(holding(regions), rebuilt, { diffLevels: [0x10000] })],
+  ["esptool-js", () => esptoolJsFlash(holding(regions), rebuilt)],
+  ["esplab --no-stub --no-diff (ROM loader)", () => esplabFlash(holding(regions), rebuilt, { diff: false, stub: false })],
+  ["esplab --no-stub (ROM loader), diff", () => esplabFlash(holding(regions), rebuilt, { stub: false })],
+  ["esplab --no-stub (ROM loader), unchanged", () => esplabFlash(holding(rebuilt), rebuilt, { stub: false })],
+];
+const measured: Array<[string, number]> = [["esplab, re-flash unchanged (above)", esplabAgain]];
+for (const [name, run] of variants) measured.push([name, await run()]);
+const whole = measured[1]![1];
+const romWhole = measured.find(([name]) => name.startsWith("esplab --no-stub --no-diff"))![1];
+console.log("| tool | one-line change | vs esplab's first flash | vs writing the region whole |");
+console.log("|---|---|---|---|");
+for (const [name, seconds] of measured) {
+  const base = name.includes("ROM") ? romWhole : whole;
+  console.log(`| ${name} | ${seconds.toFixed(2)} s | ${((100 * seconds) / esplab).toFixed(0)} % | ${((100 * seconds) / base).toFixed(0)} % |`);
+}
+const check = holding(regions);
+await esplabFlash(check, rebuilt);
+console.log(`\nAfter the diff re-flash the chip holds the rebuilt set: ${holds(check, rebuilt) ? "yes" : "NO"}`);
