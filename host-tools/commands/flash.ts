@@ -64,7 +64,7 @@ export async function run(args: string[]): Promise<number> {
       diff: !values["no-diff"],
       compress: !values["no-compress"],
       onWarning: (warning) => log(`Warning: ${warning.region}: ${warning.message}`),
-      onRegionStart: quiet ? undefined : (region, diff) => progress.start(`${region.name} @ ${hex(region.address)}${diff ? ` (${diff.changedSectors} of ${diff.sectors} sectors changed)` : ""}`),
+      onRegionStart: quiet ? undefined : (region, diff) => progress.start(`${region.name} @ ${hex(region.address)}${diff && diff.changedSectors < diff.sectors ? ` (${diff.changedSectors} of ${diff.sectors} sectors changed)` : ""}`),
       onLinkChange: quiet ? undefined : (link) => progress.note(`noisy line: blocks lost, now ${link}`),
       onRepair: (damaged) => log(`Checking the whole plan: ${damaged.map((r) => `${r.name} @ ${hex(r.address)}`).join(", ")} changed after it was verified (a later write landed on it); writing it again`),
       onPlanVerified: quiet ? undefined : (seconds) => log(`Every region verified again after the last write (${seconds.toFixed(2)} s)`),
