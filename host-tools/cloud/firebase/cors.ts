@@ -19,3 +19,20 @@ export function corsHeaders(request: http.IncomingMessage, allowed: readonly str
 }
 
 const LOCAL_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
+
+/**
+ * A JSONP answer (callback=…) is a script any page may load, Origin or not, so it goes only to pages the emulator
+ * serves browsers for: a browser marks a script from another site `Sec-Fetch-Site: cross-site`, and its Referer names
+ * the page. Clients that are not browsers send neither and are unaffected.
+ */
+export function scriptRefusal(request: http.IncomingMessage, allowed: readonly string[]): string | undefined {
+  if (allowed.includes("*") || request.headers["sec-fetch-site"] !== "cross-site") return undefined;
+  let origin: string | undefined;
+  try {
+    origin = request.headers.referer ? new URL(request.headers.referer).origin : undefined;
+  } catch {
+    origin = undefined;
+  }
+  if (origin && (LOCAL_ORIGIN.test(origin) || allowed.includes(origin))) return undefined;
+  return `a JSONP script for ${(origin ?? "another site").slice(0, 100)} is refused: the local emulator answers pages on this computer (http://localhost:…, http://127.0.0.1:…) and the origins given in corsOrigins`;
+}

@@ -1,21 +1,21 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
-import { childrenOf, type JsonValue } from "../../../firmware/net/firebase/ordering.ts";
-import { Query } from "../../../firmware/net/firebase/query.ts";
+import type { JsonValue } from "../../../firmware/net/firebase/ordering.ts";
 import { checkValue, pathSegments } from "../../../firmware/net/firebase/values.ts";
-import { getAt, normalize } from "../../../firmware/net/firebase/tree.ts";
+import { depthOf, getAt, MAX_TREE_DEPTH, normalize } from "../../../firmware/net/firebase/tree.ts";
+import { badPriority, priorityOf, withPriority } from "./priority.ts";
+import { ParameterError, restParameters, type RestParameters } from "./rest-params.ts";
+import { restQuery, type RestQuery } from "./rest-query.ts";
+import { withoutComments } from "./rules-source.ts";
 import { pushIdGenerator } from "./push-id.ts";
 import type { Requester } from "./rules.ts";
 import { Rules, RulesError } from "./rules.ts";
-import { corsHeaders } from "./cors.ts";
+import { corsHeaders, scriptRefusal } from "./cors.ts";
 import { NamespaceStore, namespaceFileName, namespaceOfFile, writesOf, type CompactionOptions } from "./store.ts";
 import { readerAfter } from "./tree-view.ts";
 import type { TokenAuthority } from "./tokens.ts";
 import type { Clock, TimerHandle } from "../../../firmware/ports/clock.ts";
-
-/** The query parameters that filter an ordered query (REST guide, "Filtering data"). */
-const QUERY_FILTERS = ["equalTo", "startAt", "startAfter", "endAt", "endBefore", "limitToFirst", "limitToLast"] as const;
 
 export interface DatabaseServerOptions {
   dataDir?: string;
@@ -60,6 +60,11 @@ const STORED = Symbol("stored");
 
 interface Listener {
   path: string[];
+  /**
+   * A streamed query (orderBy, limitTo…) and each child it last showed, as JSON text (the tree changes in place, so
+   * only a copy tells what a write changed): each change sends only the children that changed.
+   */
+  query?: { apply: RestQuery; sent: Map<string, string> };
   requester: Requester;
   send(event: string, data: unknown): void;
   close(): void;
@@ -85,8 +90,9 @@ export class DatabaseServer {
     this.#pushId = pushIdGenerator(options.now);
     this.server = http.createServer((request, response) => {
       this.#handle(request, response).catch((error: Error) => {
-        const status = error instanceof HttpFailure ? error.status : 500;
-        if (!response.headersSent) this.#json(response, status, { error: error instanceof HttpFailure ? error.message : `Internal error: ${error.message}` });
+        const known = error instanceof HttpFailure || error instanceof ParameterError;
+        const status = error instanceof HttpFailure ? error.status : known ? 400 : 500;
+        if (!response.headersSent) this.#json(response, status, { error: known ? error.message : `Internal error: ${error.message}` });
         else response.end();
       });
     });
@@ -180,36 +186,53 @@ export class DatabaseServer {
     const store = this.store(namespace);
     const requester = this.#requester(request, params);
     let rawPath = decodeURIComponent(url.pathname);
-    if (rawPath === "/.settings/rules.json") return this.#rules(method, request, response, store, requester);
+    if (rawPath === "/.settings/rules.json") return this.#rules(method, request, response, namespace, store, requester);
     if (!rawPath.endsWith(".json")) throw new HttpFailure(404, "Not found: REST paths end in .json (e.g. /readings.json)");
     rawPath = rawPath.slice(0, -".json".length);
+    // A location's priority is read and written at <location>/.priority (REST reference, "Priorities")
+    const priority = /(^|\/)\.priority\/*$/.test(rawPath);
+    if (priority) rawPath = rawPath.replace(/\.priority\/*$/, "");
     let path: string[];
     try {
       path = pathSegments(rawPath);
     } catch (error) {
       throw new HttpFailure(400, `Invalid path: ${(error as Error).message}`);
     }
+    const rest = restParameters(params);
+    const refused = rest.callback !== undefined ? scriptRefusal(request, this.#options.corsOrigins ?? []) : undefined;
+    if (refused) throw new HttpFailure(403, refused);
     const now = this.#options.now();
     const print = params.get("print");
     if (method === "GET") {
-      if (request.headers.accept?.includes("text/event-stream")) return this.#stream(request, response, namespace, store, path, requester);
+      if (request.headers.accept?.includes("text/event-stream")) return this.#stream(request, response, namespace, store, path, requester, params);
       if (!store.rules.canRead(path, store.root, requester, now)) throw new HttpFailure(401, "Permission denied");
       let value: JsonValue = store.get(path);
+      // The Admin SDK's get_if_changed: a GET with if-none-match is answered 304 when the ETag still matches
+      const ifNoneMatch = request.headers["if-none-match"];
+      if (ifNoneMatch !== undefined && ifNoneMatch === etagOf(value)) {
+        response.writeHead(304, { ETag: ifNoneMatch });
+        response.end();
+        return;
+      }
+      if (priority) return this.#answer(request, response, 200, priorityOf(value), value, print, rest);
       if (params.get("shallow") === "true") {
         const others = [...params.keys()].filter((k) => !["shallow", "ns", "auth", "access_token", "print"].includes(k));
         if (others.length) throw new HttpFailure(400, "Shallow parameter cannot be combined with other query parameters");
         if (value && typeof value === "object") value = Object.fromEntries(Object.keys(value).map((k) => [k, true]));
-      } else if (params.has("orderBy")) {
-        value = this.#query(params, store, path, value);
-      } else if (QUERY_FILTERS.some((name) => params.has(name))) {
-        // Firebase filters only an ordered query, and refuses the rest rather than answer unfiltered data
-        throw new HttpFailure(400, "orderBy must be defined when other query parameters are defined");
+      } else {
+        const query = restQuery(params, store.rules, path, this.#options.enforceIndexes === true);
+        if (query) value = query(value);
       }
       // Priorities are part of an answer only when asked for: format=export (REST reference, "format").
       const answer = params.get("format") === "export" ? toWire(value) : toWire(withoutPriorities(value));
-      return this.#answer(request, response, 200, answer, value, print);
+      return this.#answer(request, response, 200, answer, value, print, rest);
     }
     const body = await readBody(request);
+    if (method === "PATCH" && request.headers["if-match"] !== undefined) {
+      // An ETag is the value at one location; an update writes several, so there is nothing for it to match
+      throw new HttpFailure(400, "if-match is for PUT and DELETE at one location; a PATCH writes several locations: read the ETag of the location you change and PUT it instead");
+    }
+    if (priority) return this.#writePriority(request, response, namespace, store, requester, path, method, body, print);
     if (method === "DELETE") return this.#write(request, response, namespace, store, requester, { set: path, value: null }, null, print);
     let value: JsonValue;
     try {
@@ -219,21 +242,15 @@ export class DatabaseServer {
     }
     const tooLong = Buffer.byteLength(body) > MAX_STRING_BYTES ? overlongString(value, path) : undefined;
     if (tooLong !== undefined) throw new HttpFailure(400, `the string at ${tooLong} is over ${MAX_STRING_BYTES / 1024 / 1024} MB (UTF-8); Firebase stores strings up to 10 MB — store it in pieces, or in Cloud Storage`);
-    const check = (candidate: JsonValue, where: string[]) => {
-      try {
-        checkValue(candidate, `/${where.join("/")}`);
-      } catch (error) {
-        throw new HttpFailure(400, `Invalid data; ${(error as Error).message}`);
-      }
-    };
-    if (method !== "PATCH") check(value, path);
     if (method === "PUT") {
+      checkData(value, path);
       const resolved = normalize(resolveServerValues(value, path, store.root, now));
       return this.#write(request, response, namespace, store, requester, { set: path, value: resolved }, STORED, print);
     }
     if (method === "POST") {
       const key = this.#pushId();
       const at = [...path, key];
+      checkData(value, at);
       await this.#write(request, response, namespace, store, requester, { set: at, value: normalize(resolveServerValues(value, at, store.root, now)) }, { name: key }, print);
       return;
     }
@@ -247,12 +264,40 @@ export class DatabaseServer {
         } catch (error) {
           throw new HttpFailure(400, `Invalid data; ${(error as Error).message}`);
         }
-        check(child, [...path, ...segments]);
+        checkData(child, [...path, ...segments]);
         values.push([segments, normalize(resolveServerValues(child, [...path, ...segments], store.root, now))]);
       }
       return this.#write(request, response, namespace, store, requester, { update: path, values }, value, print);
     }
     throw new HttpFailure(405, `Method ${method} is not allowed`);
+  }
+
+  /** PUT or DELETE at <location>/.priority: the location keeps its value and takes the priority (null removes it). */
+  async #writePriority(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    namespace: string,
+    store: NamespaceStore,
+    requester: Requester,
+    path: string[],
+    method: string,
+    body: string,
+    print: string | null,
+  ): Promise<void> {
+    if (method !== "PUT" && method !== "DELETE") throw new HttpFailure(405, `${method} does not apply to a priority: PUT one (a string, a number or null), or DELETE it`);
+    let priority: JsonValue = null;
+    if (method === "PUT") {
+      try {
+        priority = JSON.parse(body) as JsonValue;
+      } catch {
+        throw new HttpFailure(400, "Invalid data; couldn't parse JSON object, array, or value.");
+      }
+      priority = resolveServerValues(priority, path, store.root, this.#options.now());
+      const bad = badPriority(priority);
+      if (bad) throw new HttpFailure(400, `Invalid data; ${bad}`);
+    }
+    const node = withPriority(store.get(path), priority);
+    return this.#write(request, response, namespace, store, requester, { set: path, value: node }, priorityOf(node), print);
   }
 
   #requester(request: http.IncomingMessage, params: URLSearchParams): Requester {
@@ -265,71 +310,23 @@ export class DatabaseServer {
     return { admin: false, auth: { uid: claims.uid, provider: claims.provider, token: claims.claims } };
   }
 
-  async #rules(method: string, request: http.IncomingMessage, response: http.ServerResponse, store: NamespaceStore, requester: Requester) {
+  async #rules(method: string, request: http.IncomingMessage, response: http.ServerResponse, namespace: string, store: NamespaceStore, requester: Requester) {
     if (!requester.admin) throw new HttpFailure(401, "Permission denied: rules need the administrator (Authorization: Bearer owner)");
     if (method === "GET") return this.#json(response, 200, store.rules.source);
     if (method !== "PUT") throw new HttpFailure(405, "rules take GET or PUT");
     let source: object;
     try {
-      source = JSON.parse(await readBody(request)) as object;
+      source = JSON.parse(withoutComments(await readBody(request))) as object;
       new Rules(source);
     } catch (error) {
-      throw new HttpFailure(400, error instanceof RulesError ? `Invalid rules: ${error.message}` : "Invalid rules: not JSON");
+      throw new HttpFailure(400, error instanceof RulesError ? `Invalid rules: ${error.message}` : `Invalid rules: not JSON (${(error as Error).message})`);
     }
     await store.commit({ rules: source });
+    // Streams the new rules deny end now, not at the next write that touches them
+    for (const listener of [...(this.#listeners.get(namespace) ?? [])]) {
+      if (!store.rules.canRead(listener.path, store.root, listener.requester, this.#options.now())) cancel(listener);
+    }
     this.#json(response, 200, { status: "ok" });
-  }
-
-  #query(params: URLSearchParams, store: NamespaceStore, path: string[], value: JsonValue): JsonValue {
-    const parse = (name: string): { value: JsonValue; key?: string } | undefined => {
-      const raw = params.get(name);
-      if (raw === null) return undefined;
-      try {
-        const parsed = JSON.parse(`[${raw}]`) as JsonValue[];
-        return { value: parsed[0] as JsonValue, key: parsed[1] === undefined ? undefined : String(parsed[1]) };
-      } catch {
-        throw new HttpFailure(400, `${name} must be a JSON value (strings in double quotes), got ${raw}`);
-      }
-    };
-    let orderBy: unknown;
-    try {
-      orderBy = JSON.parse(params.get("orderBy")!);
-    } catch {
-      throw new HttpFailure(400, 'orderBy must be a JSON string: "$key", "$value", "$priority" or a child path');
-    }
-    if (typeof orderBy !== "string") throw new HttpFailure(400, "orderBy must be a JSON string");
-    try {
-      let q = new Query();
-      if (orderBy === "$key") q = q.orderByKey();
-      else if (orderBy === "$value") q = q.orderByValue();
-      else if (orderBy === "$priority") q = q.orderByPriority();
-      else q = q.orderByChild(orderBy);
-      if (this.#options.enforceIndexes === true && orderBy !== "$key" && orderBy !== "$priority") {
-        const wanted = orderBy === "$value" ? ".value" : orderBy;
-        if (!store.rules.indexOn(path).includes(wanted)) {
-          throw new HttpFailure(400, `Index not defined, add ".indexOn": "${wanted}", for path "/${path.join("/")}", to the rules`);
-        }
-      }
-      const equal = parse("equalTo");
-      const startAt = parse("startAt");
-      const startAfter = parse("startAfter");
-      const endAt = parse("endAt");
-      const endBefore = parse("endBefore");
-      if (equal) q = q.equalTo(equal.value, equal.key);
-      if (startAt) q = q.startAt(startAt.value, startAt.key);
-      if (startAfter) q = q.startAfter(startAfter.value, startAfter.key);
-      if (endAt) q = q.endAt(endAt.value, endAt.key);
-      if (endBefore) q = q.endBefore(endBefore.value, endBefore.key);
-      const first = params.get("limitToFirst");
-      const last = params.get("limitToLast");
-      if (first !== null) q = q.limitToFirst(Number(first));
-      if (last !== null) q = q.limitToLast(Number(last));
-      const entries = q.apply(childrenOf(value));
-      return entries.length ? Object.fromEntries(entries) : null;
-    } catch (error) {
-      if (error instanceof HttpFailure) throw error;
-      throw new HttpFailure(400, (error as Error).message);
-    }
   }
 
   async #write(
@@ -374,23 +371,36 @@ export class DatabaseServer {
     }
     for (const send of events) send();
     this.#options.onWrite?.(namespace, paths);
-    return this.#answer(request, response, 200, body, stored, print, etag);
+    return this.#answer(request, response, 200, body, stored, print, {}, etag);
   }
 
-  #answer(request: http.IncomingMessage, response: http.ServerResponse, status: number, body: unknown, stored: JsonValue, print: string | null, etag?: string): void {
+  #answer(request: http.IncomingMessage, response: http.ServerResponse, status: number, body: unknown, stored: JsonValue, print: string | null, rest: RestParameters = {}, etag?: string): void {
     const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
     if (request.headers["x-firebase-etag"] === "true") headers.ETag = etag ?? etagOf(stored);
+    // download=<name>: the browser saves the data as that file (REST reference, "download")
+    if (rest.download !== undefined) headers["Content-Disposition"] = `attachment; filename="${rest.download}"`;
     if (print === "silent") {
       response.writeHead(204, headers);
       response.end();
       return;
     }
+    let text = print === "pretty" ? JSON.stringify(body, null, 2) : JSON.stringify(body);
+    // callback=<name>: JSONP, the data handed to that function (REST reference, "callback")
+    if (rest.callback !== undefined) {
+      headers["content-type"] = "application/javascript; charset=utf-8";
+      text = `${rest.callback}(${text});`;
+    }
     response.writeHead(status, headers);
-    response.end(print === "pretty" ? JSON.stringify(body, null, 2) : JSON.stringify(body));
+    response.end(text);
   }
 
-  #stream(request: http.IncomingMessage, response: http.ServerResponse, namespace: string, store: NamespaceStore, path: string[], requester: Requester): void {
+  /**
+   * A stream of the location, or of a query there: the REST API streams a query's result as the location's, the
+   * first put holding the children in the window and each later put a child entering, changing or leaving it (null).
+   */
+  #stream(request: http.IncomingMessage, response: http.ServerResponse, namespace: string, store: NamespaceStore, path: string[], requester: Requester, params: URLSearchParams): void {
     if (!store.rules.canRead(path, store.root, requester, this.#options.now())) throw new HttpFailure(401, "Permission denied");
+    const query = restQuery(params, store.rules, path, this.#options.enforceIndexes === true);
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     let listeners = this.#listeners.get(namespace);
     if (!listeners) this.#listeners.set(namespace, (listeners = new Set()));
@@ -398,6 +408,7 @@ export class DatabaseServer {
     const claims = token && token !== "owner" ? this.#options.tokens.verify(token, this.#options.now()) : undefined;
     const listener: Listener = {
       path,
+      query: query ? { apply: query, sent: new Map() } : undefined,
       requester,
       expiresAt: claims ? claims.exp * 1000 : undefined,
       closed: false,
@@ -415,7 +426,29 @@ export class DatabaseServer {
       listener.closed = true;
       listeners!.delete(listener);
     });
-    listener.send("put", { path: "/", data: toWire(store.get(path)) });
+    if (listener.query) {
+      const window = listener.query.apply(store.get(path));
+      for (const [key, child] of Object.entries(window ?? {})) listener.query.sent.set(key, JSON.stringify(toWire(child)));
+      listener.send("put", { path: "/", data: toWire(window) });
+    } else listener.send("put", { path: "/", data: toWire(store.get(path)) });
+  }
+
+  /** A streamed query's events after a write near it: a put for each child whose place in the result changed. */
+  #queryEvents(listener: Listener, store: NamespaceStore, events: (() => void)[]): void {
+    const { sent, apply } = listener.query!;
+    const window = (apply(store.get(listener.path)) ?? {}) as Record<string, JsonValue>;
+    const put = (key: string, text: string) => events.push(() => listener.send("put", { path: `/${key}`, data: JSON.parse(text) as JsonValue }));
+    for (const key of [...sent.keys()]) {
+      if (Object.hasOwn(window, key)) continue;
+      sent.delete(key);
+      put(key, "null");
+    }
+    for (const [key, child] of Object.entries(window)) {
+      const text = JSON.stringify(toWire(child));
+      if (sent.get(key) === text) continue;
+      sent.set(key, text);
+      put(key, text);
+    }
   }
 
   /** The stream events a write at `written` causes, as closures to run once the write is durable. */
@@ -429,6 +462,10 @@ export class DatabaseServer {
       if (!below && !above) continue;
       if (!store.rules.canRead(path, store.root, listener.requester, this.#options.now())) {
         events.push(() => cancel(listener));
+        continue;
+      }
+      if (listener.query) {
+        this.#queryEvents(listener, store, events);
         continue;
       }
       const data = below ? { path: `/${written.slice(path.length).join("/")}`, data: toWire(store.get(written)) } : { path: "/", data: toWire(store.get(path)) };
@@ -452,6 +489,10 @@ export class DatabaseServer {
         events.push(() => cancel(listener));
         continue;
       }
+      if (listener.query) {
+        this.#queryEvents(listener, store, events);
+        continue;
+      }
       const data: Record<string, unknown> = {};
       for (const child of children) data[child.join("/")] = toWire(store.get([...base, ...child]));
       const patch = { path: `/${base.slice(path.length).join("/")}`, data };
@@ -468,11 +509,34 @@ export class DatabaseServer {
   }
 }
 
-/** A stream its rules now deny is told so and closed (once per listener, however many writes denied it). */
+/**
+ * A stream its rules now deny is told so and closed (once per listener, however many writes denied it). The event's
+ * data is null (https://firebase.google.com/docs/database/rest/retrieve-data, "Streaming from the REST API": cancel).
+ */
 function cancel(listener: Listener): void {
   if (listener.closed) return;
-  listener.send("cancel", "Permission denied");
+  listener.send("cancel", null);
   listener.close();
+}
+
+/**
+ * Checks a value about to be written at `at`: Firebase's value rules, and its depth counted from the root, as the
+ * SDK's ValidationPath counts it (packages/database/src/core/util/Path.ts: the write's own path plus the value's
+ * keys, at most 32), so nothing is stored that a path could not reach.
+ */
+function checkData(value: JsonValue, at: string[]): void {
+  const below = depthOf(value, MAX_TREE_DEPTH);
+  if (at.length + below > MAX_TREE_DEPTH) {
+    throw new HttpFailure(
+      400,
+      `Invalid data; path specified exceeds the maximum depth that can be written (${MAX_TREE_DEPTH}): the value at /${at.join("/")} nests ${below > MAX_TREE_DEPTH ? `more than ${MAX_TREE_DEPTH}` : below} levels, and ${MAX_TREE_DEPTH - at.length} fit below a location ${at.length} deep (Firebase counts depth from the root) — flatten it`,
+    );
+  }
+  try {
+    checkValue(value, `/${at.join("/")}`, at.length);
+  } catch (error) {
+    throw new HttpFailure(400, `Invalid data; ${(error as Error).message}`);
+  }
 }
 
 async function readBody(request: http.IncomingMessage): Promise<string> {

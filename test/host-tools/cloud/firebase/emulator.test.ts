@@ -5,16 +5,11 @@ import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFirebaseEmulator, type FirebaseEmulator } from "../../../../host-tools/cloud/firebase/index.ts";
+import { listen, restClient } from "./rest-client.ts";
 
 const NS = "t";
 let emulator: FirebaseEmulator;
-const db = (p: string, init: RequestInit & { auth?: string } = {}) => {
-  const auth = init.auth ?? "owner";
-  return fetch(`${emulator.databaseUrl}${p}${p.includes("?") ? "&" : "?"}ns=${NS}`, {
-    ...init,
-    headers: { ...(init.headers as Record<string, string>), ...(auth ? { Authorization: `Bearer ${auth}` } : {}) },
-  });
-};
+const db = restClient(() => emulator, NS);
 const signUp = async (body: object = {}) =>
   (await (await fetch(`${emulator.authUrl}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=k`, { method: "POST", body: JSON.stringify(body) })).json()) as {
     idToken: string;
@@ -27,36 +22,14 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
-/** Opens a stream and collects its events ("put {...}", "patch {...}") until closed. */
-async function listen(p: string): Promise<{ events: string[]; close(): void }> {
-  const controller = new AbortController();
-  const response = await db(p, { headers: { Accept: "text/event-stream" }, signal: controller.signal });
-  const events: string[] = [];
-  const reader = response.body!.getReader();
-  void (async () => {
-    let text = "";
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) return;
-      text += new TextDecoder().decode(value);
-      for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n")) {
-        const block = text.slice(0, end);
-        text = text.slice(end + 2);
-        const type = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (type && type !== "keep-alive") events.push(`${type} ${data}`);
-      }
-    }
-  })();
-  return { events, close: () => controller.abort() };
-}
+const open = (p: string) => listen(db, p);
 
 describe("RTDB emulator: streaming a PATCH", () => {
   it("sends one patch event above the patched location and a put inside an updated child, like Firebase", async () => {
     await db("/room.json", { method: "PUT", body: JSON.stringify({ a: { x: 1 }, b: 2 }) });
-    const root = await listen("/room.json");
-    const inside = await listen("/room/a/x.json");
-    const elsewhere = await listen("/room/c.json");
+    const root = await open("/room.json");
+    const inside = await open("/room/a/x.json");
+    const elsewhere = await open("/room/c.json");
     await expect.poll(() => root.events.length + inside.events.length + elsewhere.events.length).toBe(3);
     await db("/room.json", { method: "PATCH", body: JSON.stringify({ "a/x": 5, b: { deep: true } }) });
     await expect.poll(() => root.events.at(-1)).toBe('patch {"path":"/","data":{"a/x":5,"b":{"deep":true}}}');
@@ -71,7 +44,7 @@ describe("RTDB emulator: validation and errors", () => {
     ["/a.b.json", "PUT", "1", 400, /Invalid path/],
     ["/x.json", "PUT", "{not json", 400, /^Invalid data; couldn't parse JSON object, array, or value\.$/],
     ["/x.json", "PUT", JSON.stringify({ "bad#key": 1 }), 400, /Invalid data; .*key "bad#key" contains a character Firebase forbids/],
-    ["/x.json", "PUT", `${'{"a":'.repeat(33)}1${"}".repeat(33)}`, 400, /deeper than 32/],
+    ["/x.json", "PUT", `${'{"a":'.repeat(33)}1${"}".repeat(33)}`, 400, /^Invalid data; path specified exceeds the maximum depth that can be written \(32\)/],
     ["/x", "GET", undefined, 404, /end in \.json/],
   ])("%s %s → %d", async (p, method, body, status, message) => {
     const response = await db(p, { method, body });
