@@ -237,8 +237,10 @@ describe("rules", () => {
 });
 
 describe("streamed queries", () => {
-  // https://firebase.google.com/docs/database/rest/retrieve-data: the query parameters apply to a streamed GET as to
-  // any GET; the stream shows the query's result, a child entering, changing or leaving it as a put at that child.
+  // https://firebase.google.com/docs/database/rest/retrieve-data documents streaming a location and the query
+  // parameters of a GET without excluding one from the other, so a streamed query keeps to its query: the first put
+  // holds the window (as a GET with the same query answers), then a child entering, changing or leaving it is a put
+  // at that child, which is what an SDK query listener sees (child_added, child_changed, child_removed).
   it("streams the query's window: children entering and leaving it, nothing for changes outside it", async () => {
     await put("/board.json", { b: { s: 2 }, c: { s: 3 }, d: { s: 4 } });
     const stream = await listen(db, '/board.json?orderBy="$key"&limitToFirst=2');
