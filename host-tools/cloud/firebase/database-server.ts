@@ -42,6 +42,8 @@ class HttpFailure extends Error {
 
 /** A single write through the REST API may be up to 256 MB (https://firebase.google.com/docs/database/usage/limits, Writes). */
 const MAX_BODY_BYTES = 256 * 1024 * 1024;
+/** The longest path, keys and slashes, in UTF-8 bytes (the SDK's MAX_PATH_LENGTH_BYTES, packages/database/src/core/util/Path.ts). */
+const MAX_PATH_BYTES = 768;
 /** The longest string the database stores: 10 MB, UTF-8 encoded (the same page, Data tree). */
 const MAX_STRING_BYTES = 10 * 1024 * 1024;
 
@@ -198,7 +200,10 @@ export class DatabaseServer {
     } catch (error) {
       throw new HttpFailure(400, `Invalid path: ${(error as Error).message}`);
     }
-    const rest = restParameters(params);
+    const pathBytes = Buffer.byteLength(`/${path.join("/")}`);
+    if (pathBytes > MAX_PATH_BYTES) throw new HttpFailure(400, `Invalid path: it is ${pathBytes} bytes long (UTF-8); Firebase's paths are at most ${MAX_PATH_BYTES} — use shorter keys or fewer levels`);
+    const rest = restParameters(params, method);
+    conditionalHeaders(request, method);
     const refused = rest.callback !== undefined ? scriptRefusal(request, this.#options.corsOrigins ?? []) : undefined;
     if (refused) throw new HttpFailure(403, refused);
     const now = this.#options.now();
@@ -228,10 +233,6 @@ export class DatabaseServer {
       return this.#answer(request, response, 200, answer, value, print, rest);
     }
     const body = await readBody(request);
-    if (method === "PATCH" && request.headers["if-match"] !== undefined) {
-      // An ETag is the value at one location; an update writes several, so there is nothing for it to match
-      throw new HttpFailure(400, "if-match is for PUT and DELETE at one location; a PATCH writes several locations: read the ETag of the location you change and PUT it instead");
-    }
     if (priority) return this.#writePriority(request, response, namespace, store, requester, path, method, body, print);
     if (method === "DELETE") return this.#write(request, response, namespace, store, requester, { set: path, value: null }, null, print);
     let value: JsonValue;
@@ -510,19 +511,48 @@ export class DatabaseServer {
 }
 
 /**
- * A stream its rules now deny is told so and closed (once per listener, however many writes denied it). The event's
- * data is null (https://firebase.google.com/docs/database/rest/retrieve-data, "Streaming from the REST API": cancel).
+ * A stream its rules now deny is told so and closed (once per listener, however many writes denied it), with the
+ * text Firebase gives this cause (https://firebase.google.com/docs/reference/rest/database, "Streaming from the REST
+ * API", cancel: "Permission denied.").
  */
 function cancel(listener: Listener): void {
   if (listener.closed) return;
-  listener.send("cancel", null);
+  listener.send("cancel", "Permission denied.");
   listener.close();
 }
 
 /**
- * Checks a value about to be written at `at`: Firebase's value rules, and its depth counted from the root, as the
- * SDK's ValidationPath counts it (packages/database/src/core/util/Path.ts: the write's own path plus the value's
- * keys, at most 32), so nothing is stored that a path could not reach.
+ * Conditional requests as Firebase's table of expected responses has them (https://firebase.google.com/docs/
+ * reference/rest/database, "Conditional Requests"): if-match conditions a PUT or a DELETE, and is not supported on a
+ * GET, a POST or a PATCH; X-Firebase-ETag is taken on anything but a PATCH. Both are 400s.
+ */
+function conditionalHeaders(request: http.IncomingMessage, method: string): void {
+  if (request.headers["if-match"] !== undefined && method !== "PUT" && method !== "DELETE") {
+    throw new HttpFailure(400, `if-match is not supported on a ${method}: it conditions a PUT or a DELETE of one location`);
+  }
+  if (request.headers["x-firebase-etag"] !== undefined && method === "PATCH") {
+    throw new HttpFailure(400, "X-Firebase-ETag is not supported on a PATCH: ask for the ETag with a GET (or a PUT) of the location");
+  }
+}
+
+/** The longest path `value` holds, written at `at`, in UTF-8 bytes ("/a/b" counts 4). */
+function longestPathBytes(value: JsonValue, at: string[]): number {
+  let longest = 0;
+  const pending: [JsonValue, number][] = [[value, Buffer.byteLength(`/${at.join("/")}`)]];
+  while (pending.length) {
+    const [item, bytes] = pending.pop()!;
+    if (bytes > longest) longest = bytes;
+    if (item === null || typeof item !== "object") continue;
+    const separator = bytes > 1 ? 1 : 0; // "/" alone is the root: its first key needs no second slash
+    for (const [key, child] of Object.entries(item)) pending.push([child as JsonValue, bytes + separator + Buffer.byteLength(key)]);
+  }
+  return longest;
+}
+
+/**
+ * Checks a value about to be written at `at`: Firebase's value rules, and its depth and path length counted from the
+ * root, as the SDK's ValidationPath counts them (packages/database/src/core/util/Path.ts: the write's own path plus
+ * the value's keys, at most 32 of them and 768 bytes), so nothing is stored that a path could not reach.
  */
 function checkData(value: JsonValue, at: string[]): void {
   const below = depthOf(value, MAX_TREE_DEPTH);
@@ -531,6 +561,10 @@ function checkData(value: JsonValue, at: string[]): void {
       400,
       `Invalid data; path specified exceeds the maximum depth that can be written (${MAX_TREE_DEPTH}): the value at /${at.join("/")} nests ${below > MAX_TREE_DEPTH ? `more than ${MAX_TREE_DEPTH}` : below} levels, and ${MAX_TREE_DEPTH - at.length} fit below a location ${at.length} deep (Firebase counts depth from the root) — flatten it`,
     );
+  }
+  const bytes = longestPathBytes(value, at);
+  if (bytes > MAX_PATH_BYTES) {
+    throw new HttpFailure(400, `Invalid data; a key path in the value at /${at.join("/")} is ${bytes} bytes long (UTF-8); Firebase's paths are at most ${MAX_PATH_BYTES} — use shorter keys or fewer levels`);
   }
   try {
     checkValue(value, `/${at.join("/")}`, at.length);

@@ -27,8 +27,8 @@ export interface RestParameters {
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, min: 60_000 };
 
-/** The parameters checked; callback and download shape only what a GET answers. */
-export function restParameters(params: URLSearchParams): RestParameters {
+/** The parameters checked; a parameter the method does not take is a 400 (REST reference, "Error Conditions"). */
+export function restParameters(params: URLSearchParams, method: string): RestParameters {
   for (const name of QUERY_PARAMETERS) {
     const count = params.getAll(name).length;
     if (count > 1) throw new ParameterError(`${name} is given ${count} times; a query takes each of orderBy, equalTo, startAt, startAfter, endAt, endBefore, limitToFirst and limitToLast at most once`);
@@ -52,6 +52,7 @@ export function restParameters(params: URLSearchParams): RestParameters {
   }
   const callback = params.get("callback");
   if (callback !== null) {
+    if (method !== "GET") throw new ParameterError(`callback is supported by GET only, not by a ${method}: JSONP wraps what a GET reads`);
     if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(callback) || callback.length > 200) {
       throw new ParameterError(`callback=${callback.slice(0, 40)} is not a JavaScript function name (letters, digits, _ and $, dots between names)`);
     }
@@ -59,6 +60,7 @@ export function restParameters(params: URLSearchParams): RestParameters {
   }
   const download = params.get("download");
   if (download !== null) {
+    if (method !== "GET") throw new ParameterError(`download is supported by GET only, not by a ${method}: it names the file a GET's data is saved as`);
     if (!download || download.length > 200 || /[\x00-\x1f\x7f"\\/]/.test(download)) {
       throw new ParameterError(`download=${download.slice(0, 40)} is not a file name: give a name without quotes, slashes or control characters, such as download=backup.json`);
     }

@@ -14,7 +14,7 @@ export function restClient(emulator: () => FirebaseEmulator, namespace: string):
 }
 
 export interface Stream {
-  /** Each event but keep-alives, as "put {...}", "cancel null"; */
+  /** Each event but keep-alives, as `put {...}` or `cancel "Permission denied."`. */
   events: string[];
   /** True once the server ended the stream. */
   ended: () => boolean;

@@ -4,7 +4,8 @@ import { listen, restClient } from "./rest-client.ts";
 
 /**
  * The REST API's edges as Firebase documents them. Each test names its source: a page of Firebase's documentation
- * or, where the documentation is silent, the file of an official SDK that shows the behaviour.
+ * (most often the REST reference, https://firebase.google.com/docs/reference/rest/database, by section) or, where the
+ * documentation is silent, the file of an official SDK that shows the behaviour.
  */
 
 let emulator: FirebaseEmulator;
@@ -18,8 +19,9 @@ beforeAll(async () => {
 afterAll(() => emulator.close());
 
 describe("queries", () => {
-  // https://firebase.google.com/docs/database/rest/retrieve-data#section-rest-ordering: a query has one orderBy
-  // (the SDKs refuse a second: packages/database/src/api/Reference_impl.ts validateNoPreviousOrderByCall).
+  // https://firebase.google.com/docs/database/rest/retrieve-data#section-rest-ordered-data: a query has one orderBy;
+  // the docs name no text for a second, and the JS SDK refuses one (packages/database/src/api/Reference_impl.ts,
+  // validateNoPreviousOrderByCall), so the emulator does too, with a 400.
   it("refuses orderBy or a filter given twice instead of using one of them", async () => {
     await put("/twice.json", { a: 1, b: 2 });
     const orderTwice = await db('/twice.json?orderBy="$key"&orderBy="$value"');
@@ -33,8 +35,8 @@ describe("queries", () => {
 });
 
 describe("priorities", () => {
-  // https://firebase.google.com/docs/reference/rest/database#section-priorities: a location's priority is read and
-  // written at <location>/.priority.json; format=export shows it beside the value.
+  // REST reference, "Priorities": a location's priority is the "virtual child" .priority, read with GET and written
+  // with PUT; format=export ("format") shows it beside the value.
   it("reads and writes a priority at /path/.priority.json, keeping the value", async () => {
     await put("/scores.json", { ann: 10, bob: { points: 3 } });
     expect((await put("/scores/ann/.priority.json", 2)).status).toBe(200);
@@ -46,6 +48,14 @@ describe("priorities", () => {
     expect((await db("/scores/ann/.priority.json", { method: "DELETE" })).status).toBe(200);
     expect(await (await db("/scores/ann/.priority.json")).json()).toBeNull();
     expect(await (await db("/scores.json?format=export")).json()).toEqual({ ann: 10, bob: { points: 3, ".priority": 1 } });
+  });
+
+  // REST reference, "Server Values": "You can also write priorities using server values, using the virtual child path".
+  it("writes a server value as a priority", async () => {
+    await put("/stamped.json", "x");
+    const written = await put("/stamped/.priority.json", { ".sv": "timestamp" });
+    expect(typeof (await written.json())).toBe("number");
+    expect(typeof (await (await db("/stamped/.priority.json")).json())).toBe("number");
   });
 
   it("reads and writes the root's priority at /.priority.json; a location with no data has none", async () => {
@@ -67,7 +77,7 @@ describe("priorities", () => {
     expect((await db("/p/.priority.json", { method: "PATCH", body: "{}" })).status).toBe(405);
   });
 
-  // https://firebase.google.com/docs/database/rest/save-data: ".value" and ".priority" in a written value
+  // REST reference, "Priorities": ".priority" and ".value" children in a written value, at any depth
   it("stores .value/.priority given in a PUT body", async () => {
     await put("/withp.json", { x: { ".value": "v", ".priority": 7 } });
     expect(await (await db("/withp/x.json")).json()).toBe("v");
@@ -78,8 +88,9 @@ describe("priorities", () => {
 describe("conditional requests", () => {
   const etagOf = async (p: string) => (await db(p, { headers: { "X-Firebase-ETag": "true" } })).headers.get("etag")!;
 
-  // https://firebase.google.com/docs/database/rest/save-data#section-conditional-requests: if-match on a write to
-  // one location; a stale ETag gets 412 with the current value and ETag.
+  // REST reference, "Conditional Requests" (Expected responses): if-match on a PUT or a DELETE; a stale ETag gets
+  // 412 with the database's ETag, and the body is the current value, which the Admin SDK's set_if_unchanged reads
+  // (firebase-admin-python, firebase_admin/db.py).
   it("honours if-match on PUT and DELETE, answering 412 with the current value when it is stale", async () => {
     await put("/votes.json", 10);
     const etag = await etagOf("/votes.json");
@@ -92,13 +103,24 @@ describe("conditional requests", () => {
     expect((await db("/votes.json", { method: "DELETE", headers: { "if-match": await etagOf("/votes.json") } })).status).toBe(200);
   });
 
-  // An ETag is one location's value; a PATCH writes several (REST reference, PATCH): refused, not silently ignored.
-  it("refuses if-match on a PATCH rather than write without the check", async () => {
+  // REST reference, "Conditional Requests": if-match on a GET is 400 "...not supported..", and a POST or a PATCH
+  // with it gets no ETag either way; the ETag "can be anything other than PATCH".
+  it.each(["GET", "POST", "PATCH"])("refuses if-match on a %s with a 400, writing nothing", async (method) => {
     await put("/multi.json", { a: 1 });
-    const response = await db("/multi.json", { method: "PATCH", body: '{"b":2}', headers: { "if-match": await etagOf("/multi.json") } });
+    const etag = await etagOf("/multi.json");
+    const response = await db("/multi.json", { method, body: method === "GET" ? undefined : '{"b":2}', headers: { "if-match": etag } });
     expect(response.status).toBe(400);
-    expect(await error(response)).toMatch(/^if-match is for PUT and DELETE at one location/);
+    expect(await error(response)).toBe(`if-match is not supported on a ${method}: it conditions a PUT or a DELETE of one location`);
     expect(await (await db("/multi.json")).json()).toEqual({ a: 1 });
+  });
+
+  it("refuses X-Firebase-ETag on a PATCH and gives it on a POST", async () => {
+    const patch = await db("/multi.json", { method: "PATCH", body: '{"b":2}', headers: { "X-Firebase-ETag": "true" } });
+    expect(patch.status).toBe(400);
+    expect(await error(patch)).toMatch(/^X-Firebase-ETag is not supported on a PATCH/);
+    const post = await db("/multi.json", { method: "POST", body: '"c"', headers: { "X-Firebase-ETag": "true" } });
+    expect(post.status).toBe(200);
+    expect(post.headers.get("etag")).toBeTruthy();
   });
 
   // The Admin SDK's Reference.get_if_changed (firebase-admin-python, firebase_admin/db.py): GET with if-none-match
@@ -118,7 +140,7 @@ describe("limits", () => {
   const deepPath = (levels: number) => Array.from({ length: levels }, (_, i) => `k${i}`).join("/");
 
   // https://firebase.google.com/docs/database/usage/limits ("Maximum depth of child nodes: 32"), counted from the
-  // root as the SDK's ValidationPath counts it (packages/database/src/core/util/Path.ts).
+  // root as the SDK's ValidationPath counts it (packages/database/src/core/util/Path.ts, MAX_PATH_DEPTH).
   it("counts depth from the root: a value may reach 32 levels, not one more, wherever it is written", async () => {
     const refused = await put(`/${deepPath(31)}.json`, { a: { b: 1 } });
     expect(refused.status).toBe(400);
@@ -136,6 +158,19 @@ describe("limits", () => {
     expect(await (await db(`/${deepPath(31)}/last.json`)).json()).toBe(true);
   });
 
+  // REST reference, "Error Conditions": 400 when "the REST API call path is too long"; the SDK's bound is 768 bytes
+  // for the whole path, the written value's keys included (packages/database/src/core/util/Path.ts).
+  it("refuses a path, or a key path inside a written value, longer than 768 bytes", async () => {
+    const long = `/${"k".repeat(500)}/${"é".repeat(150)}`; // 1 + 500 + 1 + 300 bytes
+    const byPath = await put(`${long}.json`, 1);
+    expect(byPath.status).toBe(400);
+    expect(await error(byPath)).toMatch(/^Invalid path: it is 802 bytes long \(UTF-8\); Firebase's paths are at most 768/);
+    const byValue = await put(`/${"k".repeat(500)}.json`, { ["v".repeat(266)]: 1, ["w".repeat(267)]: 2 });
+    expect(byValue.status).toBe(400);
+    expect(await error(byValue)).toMatch(/is 769 bytes long/);
+    expect((await put(`/${"k".repeat(500)}.json`, { ["v".repeat(266)]: 1 })).status).toBe(200);
+  });
+
   // Firebase's numbers are doubles: every SDK reads an answer with JSON.parse (packages/util/src/json.ts jsonEval,
   // used by packages/database/src/core/ReadonlyRestClient.ts), so 2^53 + 1 cannot come back as itself from Firebase
   // either; the emulator stores the double the literal rounds to.
@@ -147,8 +182,7 @@ describe("limits", () => {
 });
 
 describe("request parameters", () => {
-  // https://firebase.google.com/docs/reference/rest/database#section-param-timeout: a number and a unit (ms, s,
-  // min), at most 15 min; otherwise 400.
+  // REST reference, "timeout": "3ms, 3s, or 3min, with a number and a unit"; not positive or over 15min, a 400.
   it.each(["3ms", "3s", "15min", "900000ms"])("takes timeout=%s", async (timeout) => {
     expect((await db(`/t.json?timeout=${timeout}`)).status).toBe(200);
   });
@@ -158,8 +192,8 @@ describe("request parameters", () => {
     expect(await error(response)).toMatch(/give a positive number and a unit, ms, s or min \(e\.g\. timeout=3s\), at most 15min$/);
   });
 
-  // https://firebase.google.com/docs/reference/rest/database#section-param-writesizelimit: tiny, small, medium,
-  // large or unlimited.
+  // REST reference, "writeSizeLimit": tiny, small, medium, large or unlimited. Writes here never take a second, so
+  // none is ever too big for its limit (Firebase's WRITE_TOO_BIG).
   it("takes each writeSizeLimit Firebase names and refuses others", async () => {
     for (const limit of ["tiny", "small", "medium", "large", "unlimited"]) expect((await put(`/w.json?writeSizeLimit=${limit}`, limit)).status).toBe(200);
     const bad = await put("/w.json?writeSizeLimit=huge", 1);
@@ -168,14 +202,18 @@ describe("request parameters", () => {
     expect(await (await db("/w.json")).json()).toBe("unlimited");
   });
 
-  // https://firebase.google.com/docs/database/rest/retrieve-data#section-rest-uri-params ("callback"): JSONP.
-  it("wraps a GET in the callback's call for JSONP, and refuses a name that is not a function name", async () => {
+  // REST reference, "callback": "Supported by GET only", JSONP; a parameter the request does not support is a 400
+  // ("Error Conditions").
+  it("wraps a GET in the callback's call for JSONP, and refuses a name that is not a function name or a write", async () => {
     await put("/jsonp.json", { a: 1 });
     const response = await db("/jsonp.json?callback=app.got");
     expect(response.headers.get("content-type")).toMatch(/^application\/javascript/);
     expect(await response.text()).toBe('app.got({"a":1});');
     const bad = await db(`/jsonp.json?callback=${encodeURIComponent("alert(1)//")}`);
     expect(bad.status).toBe(400);
+    const write = await put("/jsonp.json?callback=f", 2);
+    expect(write.status).toBe(400);
+    expect(await error(write)).toMatch(/^callback is supported by GET only, not by a PUT/);
   });
 
   it("keeps JSONP to this computer's pages: a script loaded by another site is refused", async () => {
@@ -186,13 +224,14 @@ describe("request parameters", () => {
     expect(await local.text()).toBe('f({"a":1});');
   });
 
-  // https://firebase.google.com/docs/reference/rest/database#section-param-download: a file download of that name.
+  // REST reference, "download": "Supported by GET only"; headers that make a browser save the data to a file.
   it("answers download=<name> as an attachment of that name", async () => {
     await put("/export.json", { a: 1 });
     const response = await db("/export.json?download=backup.json");
     expect(response.headers.get("content-disposition")).toBe('attachment; filename="backup.json"');
     expect(await response.json()).toEqual({ a: 1 });
     expect((await db(`/export.json?download=${encodeURIComponent('a"b')}`)).status).toBe(400);
+    expect((await db("/export.json?download=x.json", { method: "DELETE" })).status).toBe(400);
   });
 });
 
@@ -217,17 +256,17 @@ describe("rules", () => {
     expect(await error(unclosed)).toMatch(/never closed/);
   });
 
-  // https://firebase.google.com/docs/database/rest/retrieve-data#section-rest-streaming: "cancel: The data for this
-  // event is null. This event will be sent if the Firebase Realtime Database Security Rules cause a read at the
-  // requested location to no longer be allowed" — when the rules change, not at some later write.
-  it("cancels the streams new rules deny at once, with null data, and leaves the others open", async () => {
+  // REST reference, "Streaming from the REST API", cancel: sent when "the Firebase Realtime Database Security Rules no
+  // longer allow a read at the requested location", data "Permission denied.", and the connection ends — here when
+  // the rules change, not at some later write.
+  it("cancels the streams new rules deny at once, with Firebase's text, and leaves the others open", async () => {
     const ns = restClient(() => emulator, "cancelling");
     await ns("/.settings/rules.json", { method: "PUT", body: JSON.stringify({ rules: { a: { ".read": true }, b: { ".read": true } } }) });
     const denied = await listen(ns, "/a.json", "");
     const kept = await listen(ns, "/b.json", "");
     await expect.poll(() => denied.events.length + kept.events.length).toBe(2);
     await ns("/.settings/rules.json", { method: "PUT", body: JSON.stringify({ rules: { b: { ".read": true } } }) });
-    await expect.poll(() => denied.events.at(-1)).toBe("cancel null");
+    await expect.poll(() => denied.events.at(-1)).toBe('cancel "Permission denied."');
     await expect.poll(() => denied.ended()).toBe(true);
     await ns("/b.json", { method: "PUT", body: "1" });
     await expect.poll(() => kept.events.at(-1)).toBe('put {"path":"/","data":1}');
@@ -237,10 +276,10 @@ describe("rules", () => {
 });
 
 describe("streamed queries", () => {
-  // https://firebase.google.com/docs/database/rest/retrieve-data documents streaming a location and the query
-  // parameters of a GET without excluding one from the other, so a streamed query keeps to its query: the first put
-  // holds the window (as a GET with the same query answers), then a child entering, changing or leaving it is a put
-  // at that child, which is what an SDK query listener sees (child_added, child_changed, child_removed).
+  // The REST reference ("Streaming from the REST API", "Query Parameters") documents streaming and a GET's query
+  // parameters without excluding one from the other, and names no error for the pair; so a streamed query keeps to
+  // its query: the first put holds the window (as a GET with the same query answers), then a child entering,
+  // changing or leaving it is a put at that child, what an SDK query listener sees (child_added/changed/removed).
   it("streams the query's window: children entering and leaving it, nothing for changes outside it", async () => {
     await put("/board.json", { b: { s: 2 }, c: { s: 3 }, d: { s: 4 } });
     const stream = await listen(db, '/board.json?orderBy="$key"&limitToFirst=2');
