@@ -33,6 +33,15 @@ export function restParameters(params: URLSearchParams, method: string): RestPar
     const count = params.getAll(name).length;
     if (count > 1) throw new ParameterError(`${name} is given ${count} times; a query takes each of orderBy, equalTo, startAt, startAfter, endAt, endBefore, limitToFirst and limitToLast at most once`);
   }
+  // The methods each parameter's table in the REST reference lists
+  for (const name of ["shallow", "format"]) {
+    if (params.has(name) && method !== "GET") throw new ParameterError(`${name} is supported by GET only, not by a ${method}`);
+  }
+  const print = params.get("print");
+  if (print !== null) {
+    if (print !== "pretty" && print !== "silent") throw new ParameterError(`print=${print.slice(0, 40)} is not a print format: use print=pretty or print=silent`);
+    if (print === "silent" && method === "DELETE") throw new ParameterError("print=silent is supported by GET, PUT, POST and PATCH, not by a DELETE (which answers null)");
+  }
   const result: RestParameters = {};
   const timeout = params.get("timeout");
   if (timeout !== null) {

@@ -202,6 +202,25 @@ describe("request parameters", () => {
     expect(await (await db("/w.json")).json()).toBe("unlimited");
   });
 
+  // REST reference, "shallow", "format" and "print": the methods each one's table lists; any other use is a 400
+  // ("Error Conditions": "The request does not support one of the query parameters that is specified").
+  it.each([
+    ["PUT", "shallow=true", "shallow is supported by GET only, not by a PUT"],
+    ["PATCH", "format=export", "format is supported by GET only, not by a PATCH"],
+    ["DELETE", "print=silent", "print=silent is supported by GET, PUT, POST and PATCH, not by a DELETE (which answers null)"],
+    ["GET", "print=loud", "print=loud is not a print format: use print=pretty or print=silent"],
+  ])("refuses a %s with %s", async (method, query, text) => {
+    const response = await db(`/params.json?${query}`, { method, body: method === "GET" || method === "DELETE" ? undefined : "{}" });
+    expect(response.status).toBe(400);
+    expect(await error(response)).toBe(text);
+  });
+
+  it("takes print=pretty on every method and print=silent on the writes it lists", async () => {
+    expect(await (await put("/params.json?print=pretty", { a: 1 })).text()).toBe('{\n  "a": 1\n}');
+    expect((await db("/params.json?print=silent", { method: "PATCH", body: '{"b":2}' })).status).toBe(204);
+    expect(await (await db("/params.json?print=pretty", { method: "DELETE" })).text()).toBe("null");
+  });
+
   // REST reference, "callback": "Supported by GET only", JSONP; a parameter the request does not support is a 400
   // ("Error Conditions").
   it("wraps a GET in the callback's call for JSONP, and refuses a name that is not a function name or a write", async () => {
