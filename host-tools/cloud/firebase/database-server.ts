@@ -273,7 +273,10 @@ export class DatabaseServer {
     throw new HttpFailure(405, `Method ${method} is not allowed`);
   }
 
-  /** PUT or DELETE at <location>/.priority: the location keeps its value and takes the priority (null removes it). */
+  /**
+   * A PUT at <location>/.priority: the location keeps its value and takes the priority (null removes it). Priorities
+   * are read with GET and written with PUT (REST reference, "Priorities"); other methods are a 400.
+   */
   async #writePriority(
     request: http.IncomingMessage,
     response: http.ServerResponse,
@@ -285,18 +288,16 @@ export class DatabaseServer {
     body: string,
     print: string | null,
   ): Promise<void> {
-    if (method !== "PUT" && method !== "DELETE") throw new HttpFailure(405, `${method} does not apply to a priority: PUT one (a string, a number or null), or DELETE it`);
-    let priority: JsonValue = null;
-    if (method === "PUT") {
-      try {
-        priority = JSON.parse(body) as JsonValue;
-      } catch {
-        throw new HttpFailure(400, "Invalid data; couldn't parse JSON object, array, or value.");
-      }
-      priority = resolveServerValues(priority, path, store.root, this.#options.now());
-      const bad = badPriority(priority);
-      if (bad) throw new HttpFailure(400, `Invalid data; ${bad}`);
+    if (method !== "PUT") throw new HttpFailure(400, `a priority is written with a PUT, not a ${method}: PUT a string, a number, or null to remove it`);
+    let priority: JsonValue;
+    try {
+      priority = JSON.parse(body) as JsonValue;
+    } catch {
+      throw new HttpFailure(400, "Invalid data; couldn't parse JSON object, array, or value.");
     }
+    priority = resolveServerValues(priority, path, store.root, this.#options.now());
+    const bad = badPriority(priority);
+    if (bad) throw new HttpFailure(400, `Invalid data; ${bad}`);
     const node = withPriority(store.get(path), priority);
     return this.#write(request, response, namespace, store, requester, { set: path, value: node }, priorityOf(node), print);
   }

@@ -45,7 +45,7 @@ describe("priorities", () => {
     expect(await (await db("/scores/ann.json")).json()).toBe(10);
     expect(await (await db("/scores.json?format=export")).json()).toEqual({ ann: { ".value": 10, ".priority": 2 }, bob: { points: 3, ".priority": 1 } });
     expect(Object.keys((await (await db('/scores.json?orderBy="$priority"&limitToFirst=1')).json()) as object)).toEqual(["bob"]);
-    expect((await db("/scores/ann/.priority.json", { method: "DELETE" })).status).toBe(200);
+    expect((await put("/scores/ann/.priority.json", null)).status).toBe(200);
     expect(await (await db("/scores/ann/.priority.json")).json()).toBeNull();
     expect(await (await db("/scores.json?format=export")).json()).toEqual({ ann: 10, bob: { points: 3, ".priority": 1 } });
   });
@@ -74,7 +74,11 @@ describe("priorities", () => {
     const bad = await put("/p/.priority.json", { a: 1 });
     expect(bad.status).toBe(400);
     expect(await error(bad)).toMatch(/^Invalid data; a priority is a string, a number or null/);
-    expect((await db("/p/.priority.json", { method: "PATCH", body: "{}" })).status).toBe(405);
+    for (const method of ["PATCH", "POST", "DELETE"]) {
+      const other = await db("/p/.priority.json", { method, body: method === "DELETE" ? undefined : "{}" });
+      expect(other.status).toBe(400);
+      expect(await error(other)).toBe(`a priority is written with a PUT, not a ${method}: PUT a string, a number, or null to remove it`);
+    }
   });
 
   // REST reference, "Priorities": ".priority" and ".value" children in a written value, at any depth
