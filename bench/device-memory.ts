@@ -29,6 +29,7 @@ const scenarioDir = path.join(root, "test", "scenarios");
 const files = process.argv.length > 2 ? process.argv.slice(2) : fs.readdirSync(scenarioDir).filter((f) => f.endsWith(".yaml")).sort().map((f) => path.join(scenarioDir, f));
 
 await buildFirmwareBundle("device");
+fs.mkdirSync(path.join(root, "build"), { recursive: true });
 const { image } = await buildForDevice({ debug: false, config: {}, log: () => {}, outputDir: fs.mkdtempSync(path.join(root, "build", "bench-")) });
 const creation = image.creation;
 

@@ -3,6 +3,7 @@ import type { FlatConfig } from "../../firmware/apps/config.ts";
 import { pathSegments } from "../../firmware/net/firebase/values.ts";
 import type { Clock } from "../../firmware/ports/clock.ts";
 import { startLocalCloud, type LocalCloud } from "../cloud/index.ts";
+import { withDemoPlaceholders } from "../cloud/demo-tokens.ts";
 import { toWire, withoutPriorities } from "../cloud/firebase/database-server.ts";
 import { NodeTransport } from "../platform/node-transport.ts";
 import { SystemClock } from "../platform/system-clock.ts";
@@ -94,7 +95,7 @@ export async function runScenarioFile(
   cloud.mqtt.onPublish((message) => messages.push({ topic: message.topic, payload: message.payload }));
   const settings = { ...cloud.firmwareConfig, ...firmwareWiringConfig(wiring.description), ...defaultApp, ...options.config, ...scenario.config };
   try {
-    const config = await provisionTokens(cloud, settings);
+    const config = await withDemoPlaceholders(cloud, settings);
     device = new VirtualDevice({ config, engine, clock, project, wiring: wiring.description, transport: new NodeTransport({ onSocket: quiescence?.watchDeviceSocket }) });
     const started = device;
     const time: ScenarioTime = quiescence ? virtualTime(clock as VirtualClock, quiescence) : realTime(() => started.idle());
@@ -119,22 +120,4 @@ export async function runScenarioFile(
     await device?.stop();
     await cloud.close();
   }
-}
-
-/**
- * A scenario may ask for the demo user's tokens with the value "{{demo.refreshToken}}" or "{{demo.idToken}}"
- * (Assignment 4's ID-token mode): the user is signed in on the laptop and the placeholders are filled in.
- */
-async function provisionTokens(cloud: LocalCloud, config: FlatConfig): Promise<FlatConfig> {
-  if (!Object.values(config).some((value) => typeof value === "string" && value.startsWith("{{demo."))) return config;
-  const response = await fetch(`${cloud.firebase.authUrl}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=scenario`, {
-    method: "POST",
-    body: JSON.stringify({ email: cloud.demoUser.email, password: cloud.demoUser.password, returnSecureToken: true }),
-  });
-  const tokens = (await response.json()) as { idToken: string; refreshToken: string };
-  const filled: FlatConfig = {};
-  for (const [key, value] of Object.entries(config)) {
-    filled[key] = value === "{{demo.refreshToken}}" ? tokens.refreshToken : value === "{{demo.idToken}}" ? tokens.idToken : value;
-  }
-  return filled;
 }
