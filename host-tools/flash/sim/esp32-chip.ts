@@ -2,7 +2,6 @@ import { EsplabError } from "../../../firmware/core/errors.ts";
 import { Op, dataChecksum, opName } from "../protocol/commands.ts";
 import { decodeRequest, encodeResponse, type Request } from "../protocol/packets.ts";
 import { SlipDecoder, slipEncode } from "../protocol/slip.ts";
-import { loadStub, type StubImage } from "../loader/stub.ts";
 import { CommandFaults, ReplyFaults, type CommandFault, type ReplyFault } from "./faults.ts";
 import { StreamInflater } from "./inflater.ts";
 import { BLOCK, FLASH_TIMING, SECTOR, type SimulatedFlash } from "./spi-flash.ts";
@@ -14,8 +13,6 @@ export interface ChipSimOptions {
   mac?: Uint8Array;
   /** 1 runs flash operations in modelled real time, 0 makes them instant (tests), 0.1 ten times faster. */
   timeScale?: number;
-  /** The flasher stub the chip recognises when it is uploaded (esptool-js's ESP32 stub by default). */
-  stub?: StubImage;
   /**
    * Pretend to be a later chip, for detection tests only (the protocol stays the ESP32's): its chip-magic value,
    * and for chips whose ROM has GET_SECURITY_INFO, the chip id it reports there.
@@ -61,7 +58,8 @@ const SYNC_VALUE_ROM = 0x20120707;
 
 /**
  * An ESP32 in serial download mode. Bytes from the wire go in through `receive`, replies come out through `send`.
- * It speaks the ROM loader protocol and, once esptool's flasher stub is uploaded and started, the stub's protocol.
+ * It speaks the ROM loader protocol and, once code is uploaded to RAM and started, the flasher stub's protocol: the ROM
+ * cannot tell one stub from another, so esptool.py's, esptool-js's and esplab's (which is esptool-js's) all work.
  * Timing: flash erase/program times from FLASH_TIMING, scaled by timeScale; the UART's own time is modelled by the
  * Uart in front of it.
  */
@@ -75,7 +73,6 @@ export class SimulatedEsp32 {
   readonly #flash: SimulatedFlash;
   readonly #send: (bytes: Uint8Array) => void;
   readonly #timeScale: number;
-  readonly #stub: StubImage;
   readonly #decoder = new SlipDecoder(0x4000 + 0x400);
   readonly #registers: Esp32Registers;
   #queue: Promise<void> = Promise.resolve();
@@ -96,7 +93,6 @@ export class SimulatedEsp32 {
     this.#flash = options.flash;
     this.#send = send;
     this.#timeScale = options.timeScale ?? 0;
-    this.#stub = options.stub ?? loadStub("esp32");
     this.#registers = new Esp32Registers(options.mac ?? Uint8Array.from([0x24, 0x0a, 0xc4, 0x5e, 0x1a, 0xb0]), this.#flash.jedecId, () => this.baud, options.impersonate?.chipMagic);
     this.#securityInfoChipId = options.impersonate?.securityInfoChipId;
     this.#refuseRamUpload = options.refuseRamUpload ?? false;
@@ -269,22 +265,18 @@ export class SimulatedEsp32 {
     const entry = this.#word(data, 1);
     this.#reply(Op.MEM_END, 0);
     if (stayInLoader) return;
-    if (entry === this.#stub.entry && this.#uploadedStub()) {
+    // The ROM cannot tell a stub from other code: it jumps to the entry point. Whatever was uploaded there (esptool's
+    // stub, esptool-js's, a newer release of either) is taken to be a flasher stub speaking the stub protocol.
+    if (this.#memory.some((upload) => entry >= upload.address && entry < upload.address + upload.bytes.length)) {
       // esptool's stub attaches the SPI flash itself when it starts.
       this.mode = "stub";
       this.#attached = true;
       this.#memory = [];
       this.#send(slipEncode(new TextEncoder().encode("OHAI")));
     } else {
-      // Code the simulator does not know: the chip leaves the loader and stops answering.
+      // A jump to where nothing was uploaded: the chip leaves the loader and stops answering.
       this.mode = "user-code";
     }
-  }
-
-  #uploadedStub(): boolean {
-    const matches = (address: number, image: Uint8Array) =>
-      this.#memory.some((upload) => upload.address === address && Buffer.from(upload.bytes).equals(Buffer.from(image)));
-    return matches(this.#stub.textStart, this.#stub.text) && matches(this.#stub.dataStart, this.#stub.data);
   }
 
   async #flashBegin(op: number, data: Uint8Array): Promise<void> {
@@ -367,7 +359,21 @@ export class SimulatedEsp32 {
     this.#write?.inflater?.close();
     this.#write = undefined;
     this.#reply(op, 0);
-    if (reboot) this.#runUserCode();
+    if (!reboot) return;
+    // The ROM's "reboot" leaves the loader for the app. The stub's (FLASH_END only) is a software system reset, which
+    // keeps the strapped boot mode, so the chip comes back in the ROM loader at 115200 baud (esptool's
+    // flasher_stub/stub_flasher.c, software_reset(); esptool's soft_reset(stay_in_bootloader=True) relies on it).
+    if (!this.#isStub) this.#runUserCode();
+    else if (op === Op.FLASH_END) this.#resetIntoLoader();
+  }
+
+  #resetIntoLoader(): void {
+    this.mode = "rom";
+    this.#attached = false;
+    this.baud = 115200;
+    this.onBaudChange?.(this.baud);
+    const boot = "ets Jul 29 2019 12:21:46\r\n\r\nrst:0x3 (SW_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for download\r\n";
+    this.#send(new TextEncoder().encode(boot));
   }
 
   #block(request: Request): { size: number; seq: number; payload: Uint8Array } {

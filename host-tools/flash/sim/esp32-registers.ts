@@ -5,6 +5,8 @@ const ESP32_REGISTERS = {
   apbCtlDate: 0x3ff6607c,
   uartClockDivider: 0x3ff40014,
   spiBase: 0x3ff42000,
+  /** RTC calibration result, bits 7..31 (esptool targets/esp32.py RTCCALICFG1, TIMERS_RTC_CALI_VALUE_S). */
+  rtcCaliCfg1: 0x3ff5f06c,
 } as const;
 
 const ESP32_CHIP_MAGIC = 0x00f01d83;
@@ -17,6 +19,8 @@ const SPI = {
 const SPI_CMD_USR = 1 << 18;
 const SPIFLASH_RDID = 0x9f;
 const XTAL_HZ = 40_000_000;
+const CK8M_FREQ = 100;
+const ROM_CALIBRATION = (XTAL_HZ * 40) / 15625 / CK8M_FREQ;
 
 /**
  * The registers of a simulated ESP32-D0WD-V3 (revision 3, dual core, 40 MHz crystal): the chip-magic word, the
@@ -37,6 +41,11 @@ export class Esp32Registers {
     // Word 3: revision bit 0 (bit 15), package 1 = D0WD (bits 9..11). Word 5: revision bit 1 (bit 20).
     efuse(3, (1 << 15) | (1 << 9));
     efuse(5, 1 << 20);
+    // esptool's ROM-mode baud change estimates the crystal as the ROM did, cali * 15625 * CK8M_FREQ / 40 Hz, from
+    // RTCCALICFG1 and eFuse word 4 bits 0..7 (esptool targets/esp32.py get_rom_cal_crystal_freq). 1024 * 100 gives
+    // exactly 40 MHz, so the baud it asks for is the baud the simulated ROM sets; a zero here made it ask for 0.
+    efuse(4, CK8M_FREQ);
+    this.#values.set(ESP32_REGISTERS.rtcCaliCfg1, ROM_CALIBRATION << 7);
     this.#values.set(ESP32_REGISTERS.apbCtlDate, 0x80000000 | 0x16042000);
     this.#values.set(ESP32_REGISTERS.chipMagic, chipMagic);
   }
