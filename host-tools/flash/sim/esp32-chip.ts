@@ -6,6 +6,7 @@ import { CommandFaults, ReplyFaults, type CommandFault, type ReplyFault } from "
 import { StreamInflater } from "./inflater.ts";
 import { BLOCK, FLASH_TIMING, SECTOR, type SimulatedFlash } from "./spi-flash.ts";
 import { Esp32Registers } from "./esp32-registers.ts";
+import { CHIP_TIMING } from "./timing.ts";
 
 export interface ChipSimOptions {
   flash: SimulatedFlash;
@@ -60,8 +61,8 @@ const SYNC_VALUE_ROM = 0x20120707;
  * An ESP32 in serial download mode. Bytes from the wire go in through `receive`, replies come out through `send`.
  * It speaks the ROM loader protocol and, once code is uploaded to RAM and started, the flasher stub's protocol: the ROM
  * cannot tell one stub from another, so esptool.py's, esptool-js's and esplab's (which is esptool-js's) all work.
- * Timing: flash erase/program times from FLASH_TIMING, scaled by timeScale; the UART's own time is modelled by the
- * Uart in front of it.
+ * Timing (timing.ts has the whole model and what it leaves out): flash erase/program times from FLASH_TIMING and
+ * inflating from CHIP_TIMING, scaled by timeScale; the UART and the USB adapter are modelled by the Uart in front.
  */
 export class SimulatedEsp32 {
   baud = 115200;
@@ -329,15 +330,16 @@ export class SimulatedEsp32 {
       bytes = bytes.subarray(0, remaining);
     }
     write.nextSeq++;
+    const inflateMs = compressed ? bytes.length / CHIP_TIMING.inflateBytesPerMs : 0;
     const address = write.offset + write.written;
     write.written += bytes.length;
     if (this.#isStub) {
       // The stub acknowledges on receipt and programs while the next block arrives.
       await this.#waitForFlash();
       this.#reply(request.op, 0);
-      this.#busyUntil = Math.max(this.#busyUntil, performance.now()) + this.#scaled(this.#eraseAhead(address + bytes.length, write.offset + write.size) + this.#flash.program(address, bytes));
+      this.#busyUntil = Math.max(this.#busyUntil, performance.now()) + this.#scaled(inflateMs + this.#eraseAhead(address + bytes.length, write.offset + write.size) + this.#flash.program(address, bytes));
     } else {
-      await this.#sleep(this.#flash.program(address, bytes));
+      await this.#sleep(inflateMs + this.#flash.program(address, bytes));
       this.#reply(request.op, 0);
     }
   }

@@ -1,12 +1,14 @@
 import { FaultInjector, type FaultOptions } from "./faults.ts";
 import type { SimulatedEsp32 } from "./esp32-chip.ts";
+import { HOST_LINK_TIMING } from "./timing.ts";
 
 /** Bits per byte on the wire: start bit, 8 data bits, stop bit. */
 export const BITS_PER_BYTE = 10;
 
 /**
  * The serial line between host and chip: every byte takes 10 bit times at the chip's current baud in each direction
- * (scaled by timeScale; 0 = instant), and faults are applied on the way.
+ * and each transfer waits for the USB-serial adapter's next USB frame (both scaled by timeScale; 0 = instant; see
+ * timing.ts), and faults are applied on the way.
  */
 export class SimulatedUart {
   readonly #chip: SimulatedEsp32;
@@ -59,7 +61,9 @@ export class SimulatedUart {
     const now = performance.now();
     const lineMs = ((length * BITS_PER_BYTE) / this.#chip.baud) * 1000 * this.#timeScale;
     const doneAt = Math.max(now, freeAt) + lineMs;
-    setTimeout(deliver, Math.max(0, doneAt + latencyMs - now));
+    // The adapter's USB frame delays a transfer without slowing the line behind it.
+    const adapterMs = HOST_LINK_TIMING.usbFrameMs * this.#timeScale;
+    setTimeout(deliver, Math.max(0, doneAt + adapterMs + latencyMs - now));
     return doneAt;
   }
 }
