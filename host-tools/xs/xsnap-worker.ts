@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import type { Readable, Writable } from "node:stream";
 import { EsplabError } from "../../firmware/core/errors.ts";
 import { FREEZE_BUILT_INS } from "./freeze-built-ins.ts";
@@ -16,6 +17,12 @@ const COMMA = Buffer.from(",");
  */
 const SPIN_MS = 0.25;
 const MAX_SYNC_MS = 20;
+
+/** The descriptor behind a child's pipe, where Node exposes it (an internal handle field; undefined otherwise). */
+function pipeFd(pipe: Readable): number | undefined {
+  const fd = (pipe as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === "number" && fd >= 0 ? fd : undefined;
+}
 
 /** The XS engine could not be started, or broke its protocol. */
 export class XsError extends EsplabError {}
@@ -58,6 +65,8 @@ export class XsnapWorker {
   #fromEngineFd: number | undefined;
   readonly #scratch = Buffer.alloc(64 * 1024);
   #syncSince = 0;
+  /** The engine's stdout and stderr pipes with their line handler, drained directly when an evaluation ends. */
+  #textPipes: { fd: number | undefined; onText: (chunk: Buffer) => void }[] = [];
   /** What the engine printed with `print()` or to stderr. */
   readonly output: string[] = [];
 
@@ -72,20 +81,27 @@ export class XsnapWorker {
     }
     this.#handler = options.handler ?? ((request) => request);
     this.#process = spawn(binary, ["esplab"], { stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"] });
-    const onText = (chunk: Buffer) => {
-      for (const line of chunk.toString("utf8").split("\n")) {
-        if (!line) continue;
-        this.output.push(line);
-        options.onOutput?.(line);
-      }
-    };
-    this.#process.stdout!.on("data", onText);
-    this.#process.stderr!.on("data", onText);
+    // Lines are assembled per pipe: a read can end mid-line or mid-character.
+    this.#textPipes = [this.#process.stdout!, this.#process.stderr!].map((pipe) => {
+      const decoder = new StringDecoder("utf8");
+      let partial = "";
+      const emit = (text: string, final: boolean) => {
+        const lines = (partial + text).split("\n");
+        partial = final ? "" : lines.pop()!;
+        for (const line of lines) {
+          if (!line) continue;
+          this.output.push(line);
+          options.onOutput?.(line);
+        }
+      };
+      pipe.on("data", (chunk: Buffer) => emit(decoder.write(chunk), false));
+      pipe.on("end", () => emit(decoder.end(), true));
+      return { fd: pipeFd(pipe), onText: (chunk: Buffer) => emit(decoder.write(chunk), false) };
+    });
     this.#toEngine = this.#process.stdio[3] as Writable;
     const fromEngine = this.#process.stdio[4] as Readable;
     fromEngine.on("data", (chunk: Buffer) => this.#receive(chunk));
-    const fd = (fromEngine as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
-    this.#fromEngineFd = typeof fd === "number" && fd >= 0 ? fd : undefined;
+    this.#fromEngineFd = pipeFd(fromEngine);
     // A pipe breaks when the engine dies (EPIPE on the next write); the exit handler below reports that, so a pipe
     // error must not become an unhandled 'error' event that ends the whole host.
     for (const pipe of [this.#process.stdout!, this.#process.stderr!, this.#toEngine, fromEngine]) pipe.on("error", () => undefined);
@@ -158,6 +174,7 @@ export class XsnapWorker {
       }
       if (kind === "!") throw new XsError("XS_EXCEPTION", `uncaught exception in XS: ${reply.subarray(1).toString("utf8")}`);
       if (kind === ".") {
+        this.#drainText();
         const separator = reply.indexOf(1, 1);
         const meters = separator > 0 ? (JSON.parse(reply.subarray(1, separator).toString("utf8")) as XsMeters) : undefined;
         return meters ?? { compute: 0, allocate: 0, currentHeapCount: 0 };
@@ -193,6 +210,26 @@ export class XsnapWorker {
       if (this.#queue.length) return this.#queue.shift();
     } while (performance.now() < until);
     return undefined;
+  }
+
+  /**
+   * The engine prints before it answers, but its stdout and stderr are other pipes than its answers: without this, an
+   * evaluation could resolve before the event loop has delivered what it printed, and `output` would lag behind.
+   */
+  #drainText(): void {
+    for (const pipe of this.#textPipes) {
+      while (pipe.fd !== undefined) {
+        let read: number;
+        try {
+          read = fs.readSync(pipe.fd, this.#scratch, 0, this.#scratch.length, null);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EAGAIN") pipe.fd = undefined;
+          break;
+        }
+        if (read === 0) break;
+        pipe.onText(Buffer.from(this.#scratch.subarray(0, read)));
+      }
+    }
   }
 
   #next(): Promise<Buffer> {

@@ -29,6 +29,15 @@ describe("the XS engine's command pipe", () => {
     expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });
 
+  it("has what a script printed in output by the time its evaluation resolves, lines whole however the pipe splits them", async () => {
+    worker = new XsnapWorker();
+    for (let i = 0; i < 200; i++) {
+      await worker.evaluate(`print("line ${i} " + "é".repeat(${i % 7 === 0 ? 20000 : 1}))`);
+      expect(worker.output.at(-1)).toBe(`line ${i} ${"é".repeat(i % 7 === 0 ? 20000 : 1)}`);
+    }
+    expect(worker.output).toHaveLength(200);
+  });
+
   it("keeps the host's event loop turning while a script calls it without end", async () => {
     let calls = 0;
     worker = new XsnapWorker({ handler: () => (calls++, new Uint8Array([0])) });
