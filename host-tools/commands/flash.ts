@@ -4,7 +4,9 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { lastDeviceBuild } from "../build/device-build.ts";
 import { findProject } from "../project/project.ts";
-import { patchFlashParams, type FlashParams, type FlashRegion } from "../flash/image/plan.ts";
+import { FLASH_FREQS, FLASH_MODES, patchBootloader, resolveFlashSize, type FlashFreq, type FlashMode, type FlashSizeChoice } from "../flash/image/flash-params.ts";
+import { HEADER_SIZE_NAMES, bytesOfSizeName } from "../flash/image/flash-size.ts";
+import type { FlashRegion } from "../flash/image/plan.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, afterMode, withSession } from "../flash/operations/connection-options.ts";
 import { flashImages } from "../flash/operations/flash-images.ts";
 import { hex, parseAmount } from "../flash/operations/numbers.ts";
@@ -20,7 +22,9 @@ written; after the last write every region is verified again, and success means 
 
 options:
   --flash-mode MODE   rewrite the bootloader header: qio | qout | dio | dout
-  --flash-size SIZE   rewrite the bootloader header: 1MB | 2MB | 4MB | 8MB | 16MB
+  --flash-size SIZE   rewrite the bootloader header: keep (default) | detect (the size the chip's flash id names)
+                      | 1MB | 2MB | 4MB | 8MB | 16MB | 32MB | 64MB | 128MB; the images must fit the smaller of it
+                      and the chip's flash
   --flash-freq FREQ   rewrite the bootloader header: 80m | 40m | 26m | 20m
   --no-diff           write changed regions whole instead of only their changed sectors
   --no-skip           write every region even if the chip already holds it (implies --no-diff)
@@ -51,13 +55,23 @@ export async function run(args: string[]): Promise<number> {
   afterMode(values); // a bad --after is refused before anything is read or connected
   const regions = await regionsToFlash(positionals, values.build);
   const params = flashParams(values);
-  const patched = regions.map((region) => (region.address === BOOTLOADER_OFFSET && params ? { ...region, data: patchFlashParams(region.data, params) } : region));
 
   const quiet = values.json === true;
   const log = quiet ? () => {} : (message: string) => console.error(message);
   const progress = new ProgressLine(process.stderr);
   const { session, reports } = await withSession(values, log, {}, async (session) => {
-    const reports = await flashImages(session, patched, {
+    const { size, notes } = resolveFlashSize(params.size, session.flashSize);
+    for (const note of notes) log(note);
+    const header = { mode: params.mode, freq: params.freq, size };
+    const patched = regions.map((region) => {
+      if (region.address !== BOOTLOADER_OFFSET) return region;
+      const { data, note } = patchBootloader(region.data, header);
+      if (note) log(note);
+      return { ...region, data };
+    });
+    // As esptool: a size given smaller than the chip's is the limit the images are checked against.
+    const limit = size && params.size !== "detect" ? Math.min(bytesOfSizeName(size), session.flashSize) : session.flashSize;
+    const reports = await flashImages({ ...session, flashSize: limit }, patched, {
       eraseAll: values["erase-all"],
       onErase: () => log("Erasing the whole flash..."),
       skipUnchanged: !values["no-skip"],
@@ -102,14 +116,15 @@ async function regionsToFlash(positionals: string[], buildDir: string | undefine
   );
 }
 
-function flashParams(values: { "flash-mode"?: string; "flash-size"?: string; "flash-freq"?: string }): FlashParams | undefined {
+function flashParams(values: { "flash-mode"?: string; "flash-size"?: string; "flash-freq"?: string }): { mode?: FlashMode; freq?: FlashFreq; size: FlashSizeChoice } {
   const check = <T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined => {
     if (value === undefined) return undefined;
     if (!(allowed as readonly string[]).includes(value)) throw new UsageError("bad-flash-param", `--${flag} ${value}: use one of ${allowed.join(", ")}`);
     return value as T;
   };
-  const mode = check(values["flash-mode"], ["qio", "qout", "dio", "dout"] as const, "flash-mode");
-  const size = check(values["flash-size"], ["1MB", "2MB", "4MB", "8MB", "16MB"] as const, "flash-size");
-  const freq = check(values["flash-freq"], ["80m", "40m", "26m", "20m"] as const, "flash-freq");
-  return mode || size || freq ? { mode, size, freq } : undefined;
+  return {
+    mode: check(values["flash-mode"], FLASH_MODES, "flash-mode"),
+    freq: check(values["flash-freq"], FLASH_FREQS, "flash-freq"),
+    size: check(values["flash-size"], ["keep", "detect", ...HEADER_SIZE_NAMES] as const, "flash-size") ?? "keep",
+  };
 }

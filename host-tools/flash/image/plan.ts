@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { EsplabError } from "../../../firmware/core/errors.ts";
 import { CHIP_NAMES, IMAGE_MAGIC, ImageError, parseAppImage } from "./app-image.ts";
 import type { PartitionTable } from "./partition-table.ts";
@@ -86,30 +85,3 @@ export function validateFlashPlan(regions: FlashRegion[], options: FlashPlanOpti
 }
 
 const sectorOf = (address: number) => address - (address % FLASH_SECTOR);
-
-const MODES = { qio: 0, qout: 1, dio: 2, dout: 3 } as const;
-const SIZES = { "1MB": 0x00, "2MB": 0x10, "4MB": 0x20, "8MB": 0x30, "16MB": 0x40 } as const;
-const FREQS = { "40m": 0x0, "26m": 0x1, "20m": 0x2, "80m": 0xf } as const;
-
-export interface FlashParams { mode?: keyof typeof MODES; size?: keyof typeof SIZES; freq?: keyof typeof FREQS }
-
-/** Rewrites header bytes 2–3 of a bootloader image (a copy) and recomputes the appended SHA-256 when present. */
-export function patchFlashParams(data: Uint8Array, params: FlashParams): Uint8Array {
-  const image = parseAppImage(data);
-  const out = data.slice();
-  if (params.mode) out[2] = MODES[params.mode];
-  const sizeNibble = params.size ? SIZES[params.size] : out[3]! & 0xf0;
-  const freqNibble = params.freq ? FREQS[params.freq] : out[3]! & 0x0f;
-  out[3] = sizeNibble | freqNibble;
-  if (image.hash) {
-    const hashStart = out.length >= 32 ? findHashStart(image) : 0;
-    out.set(createHash("sha256").update(out.subarray(0, hashStart)).digest(), hashStart);
-  }
-  return out;
-}
-
-function findHashStart(image: ReturnType<typeof parseAppImage>): number {
-  const last = image.segments[image.segments.length - 1];
-  const end = last ? last.fileOffset + last.length : 24;
-  return end + 16 - (end % 16);
-}

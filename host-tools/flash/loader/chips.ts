@@ -70,12 +70,4 @@ export function esp32Mac(word1: number, word2: number): string {
   return bytes.map((b) => b.toString(16).padStart(2, "0")).join(":");
 }
 
-/** JEDEC capacity byte → bytes. */
-export function flashSizeFromId(flashId: number): number | undefined {
-  const capacity = (flashId >> 16) & 0xff;
-  return capacity >= 0x12 && capacity <= 0x1a ? 2 ** capacity : undefined;
-}
-
-export function formatSize(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)}MB` : `${bytes / 1024}KB`;
-}
+export { flashSizeFromId, sizeName as formatSize } from "../image/flash-size.ts";

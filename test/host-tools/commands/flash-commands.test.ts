@@ -4,7 +4,9 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseAppImage } from "../../../host-tools/flash/image/app-image.ts";
 import { startChipSimulator, type ChipSimulator } from "../../../host-tools/flash/sim/server.ts";
+import { SimulatedFlash } from "../../../host-tools/flash/sim/spi-flash.ts";
 import { esp32Fixture } from "../../support/chip-sim.ts";
 import { hasSocat } from "../../support/pty-pair.ts";
 
@@ -64,6 +66,39 @@ describe("esplab chip commands against chip-sim", () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).regions.map((r: { address: string; name: string }) => `${r.name}@${r.address}`)).toEqual(["bootloader.bin@0x01000", "partition-table.bin@0x08000", "xs_esp32.bin@0x10000"]);
     expect(Buffer.from(simulator.flash.read(0x8000, 96)).equals(esp32Fixture("partitions_singleapp.bin"))).toBe(true);
+  });
+
+  it("--flash-size detect writes the size the chip's flash id names into the bootloader header; keep leaves it", async () => {
+    const bootloader = path.join(fixtures, "bootloader_esp32.bin");
+    expect(esp32Fixture("bootloader_esp32.bin")[3]! >> 4).toBe(1); // built for 2MB
+    const kept = await esplab("flash", "0x1000", bootloader, "--port", simulator.url);
+    expect(kept.code).toBe(0);
+    expect(simulator.flash.read(0x1000, 4)[3]! >> 4).toBe(1);
+
+    const big = await startChipSimulator({ flash: SimulatedFlash.inMemory(8 * 1024 * 1024) });
+    try {
+      const detected = await esplab("flash", "0x1000", bootloader, "--flash-size", "detect", "--port", big.url);
+      expect(detected.code).toBe(0);
+      expect(detected.stderr).toMatch(/Auto-detected flash size: 8MB\nFlash parameters set to 0x[0-9a-f]{2}3[0-9a-f]/);
+      const header = big.flash.read(0x1000, esp32Fixture("bootloader_esp32.bin").length);
+      expect(header[3]! >> 4).toBe(3);
+      expect(parseAppImage(header).checksum.valid).toBe(true);
+    } finally {
+      await big.close();
+    }
+  });
+
+  it("--flash-size smaller than the chip's flash is the limit the images must fit; larger is a warning", async () => {
+    const table = path.join(fixtures, "partitions_singleapp.bin");
+    const refused = await esplab("flash", "0x100000", table, "--flash-size", "1MB", "--port", simulator.url);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/ends at 0x100060, past the 0x100000-byte flash/);
+    expect(simulator.flash.read(0x100000, 16).every((b) => b === 0xff)).toBe(true);
+    const larger = await esplab("flash", "0x1000", path.join(fixtures, "bootloader_esp32.bin"), "--flash-size", "16MB", "--port", simulator.url);
+    expect(larger.code).toBe(0);
+    expect(larger.stderr).toMatch(/Warning: --flash-size 16MB is larger than the 4MB flash the chip reports/);
+    const bad = await esplab("flash", "0x1000", table, "--flash-size", "3MB", "--port", simulator.url);
+    expect(bad.stderr).toMatch(/--flash-size 3MB: use one of keep, detect, 1MB/);
   });
 
   it("refuses an ESP32-S2 app before writing, and says why", async () => {

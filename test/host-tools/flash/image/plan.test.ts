@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseAppImage } from "../../../../host-tools/flash/image/app-image.ts";
 import { parsePartitionTable } from "../../../../host-tools/flash/image/partition-table.ts";
-import { FlashPlanError, patchFlashParams, validateFlashPlan } from "../../../../host-tools/flash/image/plan.ts";
+import { FlashPlanError, validateFlashPlan } from "../../../../host-tools/flash/image/plan.ts";
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../../fixtures/esp32/${name}`, import.meta.url)));
 const bootloader = fixture("bootloader_esp32.bin");
@@ -60,16 +60,5 @@ describe("validateFlashPlan at the chip's erase granularity", () => {
   it("warns about an unaligned address, naming the aligned one and the bytes the erase takes", () => {
     const warnings = validateFlashPlan([data(0x9100, 0x100, "nvs.bin"), data(0xb000, 0x10, "ok.bin")], { flashSize: MB4, chip: "esp32" });
     expect(warnings).toEqual([{ region: "nvs.bin", message: expect.stringMatching(/0x9100 is not 4 KB-aligned.*0x9000\.\.0x9100 \(256 bytes before it\) will be erased.*flash at 0x9000/) }]);
-  });
-});
-
-describe("patchFlashParams", () => {
-  it("changes mode/size/freq and keeps the image valid", () => {
-    const patched = patchFlashParams(app, { mode: "dout", size: "8MB", freq: "80m" });
-    const image = parseAppImage(patched);
-    expect([patched[2], patched[3]]).toEqual([3, 0x3f]);
-    expect(image.hash?.valid).toBe(true);
-    expect(image.checksum.valid).toBe(true);
-    expect(app[2]).not.toBe(3); // the input is untouched
   });
 });
