@@ -9,10 +9,13 @@ import { HEADER_SIZE_NAMES, bytesOfSizeName } from "../flash/image/flash-size.ts
 import type { FlashRegion } from "../flash/image/plan.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, afterMode, withSession } from "../flash/operations/connection-options.ts";
 import { flashImages } from "../flash/operations/flash-images.ts";
+import { describePartition, partitionOnChip } from "../flash/operations/partition-target.ts";
+import type { Session } from "../flash/operations/session.ts";
 import { hex, parseAmount } from "../flash/operations/numbers.ts";
 import { ProgressLine, formatBytes } from "../flash/operations/progress.ts";
 
 const USAGE = `usage: esplab flash [ADDR FILE]... [options]
+       esplab flash --partition NAME FILE [options]
 Writes images to the board's flash, compressed, and verifies every region by MD5. Regions whose bytes are already
 on the chip are skipped; of the others, only the 4 KB sectors that differ from the chip's are written (the chip
 hashes each 64 KB block, then the sectors of the blocks that differ). With no ADDR FILE pairs it flashes the last \`esplab build --device esp32\` output
@@ -21,6 +24,8 @@ Every image is checked (magic, chip, size, partitions, regions sharing a 4 KB er
 written; after the last write every region is verified again, and success means the whole set is on the chip.
 
 options:
+  --partition NAME    write FILE at the start of partition NAME of the table on the board (read from 0x8000);
+                      a file larger than the partition is refused
   --flash-mode MODE   rewrite the bootloader header: qio | qout | dio | dout
   --flash-size SIZE   rewrite the bootloader header: keep (default) | detect (the size the chip's flash id names)
                       | 1MB | 2MB | 4MB | 8MB | 16MB | 32MB | 64MB | 128MB; the images must fit the smaller of it
@@ -49,17 +54,21 @@ export async function run(args: string[]): Promise<number> {
       "no-compress": { type: "boolean" },
       "erase-all": { type: "boolean" },
       build: { type: "string" },
+      partition: { type: "string" },
     },
   });
   if (values.help) return (console.log(USAGE), 0);
   afterMode(values); // a bad --after is refused before anything is read or connected
-  const regions = await regionsToFlash(positionals, values.build);
+  const partition = values.partition;
+  if (partition !== undefined && positionals.length !== 1) throw new UsageError("usage", `--partition ${partition} takes one FILE (its address is the partition's), got ${positionals.length} argument(s)\n${USAGE}`);
+  const regions = partition === undefined ? await regionsToFlash(positionals, values.build) : [await readRegion(0, positionals[0]!)];
   const params = flashParams(values);
 
   const quiet = values.json === true;
   const log = quiet ? () => {} : (message: string) => console.error(message);
   const progress = new ProgressLine(process.stderr);
   const { session, reports } = await withSession(values, log, {}, async (session) => {
+    if (partition !== undefined) regions[0] = await intoPartition(session, partition, regions[0]!, log);
     const { size, notes } = resolveFlashSize(params.size, session.flashSize);
     for (const note of notes) log(note);
     const header = { mode: params.mode, freq: params.freq, size };
@@ -105,15 +114,23 @@ async function regionsToFlash(positionals: string[], buildDir: string | undefine
     if (!build) throw new UsageError("no-build", buildDir ? `no Moddable ESP32 build (xs_esp32.bin) under ${buildDir}` : "nothing to flash: no device build yet. Run `esplab build --device esp32` first, or pass ADDR FILE pairs (e.g. 0x10000 app.bin)");
     pairs.push(...build.images.map((image) => ({ address: image.address, file: image.file })));
   }
-  return Promise.all(
-    pairs.map(async ({ address, file }) => {
-      try {
-        return { address, name: basename(file), data: new Uint8Array(await readFile(file)) };
-      } catch (error) {
-        throw new UsageError("unreadable-image", `cannot read ${file}: ${(error as Error).message}`);
-      }
-    }),
-  );
+  return Promise.all(pairs.map(({ address, file }) => readRegion(address, file)));
+}
+
+async function readRegion(address: number, file: string): Promise<FlashRegion> {
+  try {
+    return { address, name: basename(file), data: new Uint8Array(await readFile(file)) };
+  } catch (error) {
+    throw new UsageError("unreadable-image", `cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** Places a file at its partition's offset, refusing one larger than the partition before anything is written. */
+async function intoPartition(session: Session, name: string, region: FlashRegion, log: (message: string) => void): Promise<FlashRegion> {
+  const entry = await partitionOnChip(session, name);
+  if (region.data.length > entry.size) throw new UsageError("too-big-for-partition", `${region.name} is ${region.data.length} bytes, larger than ${describePartition(entry)}; nothing was written. Shrink the file or enlarge the partition in partitions.csv`);
+  log(`${region.name} goes to ${describePartition(entry)}`);
+  return { ...region, address: entry.offset };
 }
 
 function flashParams(values: { "flash-mode"?: string; "flash-size"?: string; "flash-freq"?: string }): { mode?: FlashMode; freq?: FlashFreq; size: FlashSizeChoice } {

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { MAX_TABLE_LENGTH, describePartitionTable } from "../flash/image/partition-table.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, withSession, type ConnectionValues } from "../flash/operations/connection-options.ts";
-import { PARTITION_TABLE_OFFSET } from "../flash/operations/flash-images.ts";
+import { PARTITION_TABLE_OFFSET } from "../flash/operations/partition-target.ts";
 import { parseAmount } from "../flash/operations/numbers.ts";
 
 const USAGE = `usage: esplab partition-table FILE [--json] [--allow-trimmed]

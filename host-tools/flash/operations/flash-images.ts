@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import { EsplabError, ProtocolError, TimeoutError } from "../../../firmware/core/errors.ts";
-import { MAX_TABLE_LENGTH, PartitionTableError, parsePartitionTable, type PartitionTable } from "../image/partition-table.ts";
+import { parsePartitionTable, type PartitionTable } from "../image/partition-table.ts";
 import { FLASH_SECTOR, validateFlashPlan, type FlashPlanWarning, type FlashRegion } from "../image/plan.ts";
 import { CommandFailedError, VerifyError, type WriteProgress } from "../loader/esp-loader.ts";
 import { DIFF_LEVELS, diffRegion, type RegionDiff, type Span } from "./block-diff.ts";
 import { LinkTuner } from "./link-tuner.ts";
+import { PARTITION_TABLE_OFFSET, partitionsOnChip } from "./partition-target.ts";
 import { hex } from "./numbers.ts";
 import type { Session } from "./session.ts";
 
-export const PARTITION_TABLE_OFFSET = 0x8000;
 
 export interface RegionReport {
   name: string;
@@ -252,15 +252,5 @@ function partitionsIn(regions: FlashRegion[]): PartitionTable | undefined {
     return parsePartitionTable(table.data, { requireEndMarker: false });
   } catch {
     return undefined;
-  }
-}
-
-/** The table already on the chip, when the plan brings none (so an app is still checked against its partition). */
-async function partitionsOnChip(session: Session): Promise<PartitionTable | undefined> {
-  try {
-    return parsePartitionTable(await session.loader.readFlash(PARTITION_TABLE_OFFSET, MAX_TABLE_LENGTH), { requireEndMarker: false });
-  } catch (error) {
-    if (error instanceof PartitionTableError) return undefined;
-    throw error;
   }
 }

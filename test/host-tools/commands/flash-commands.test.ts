@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -118,6 +118,40 @@ describe("esplab chip commands against chip-sim", () => {
     expect((await esplab("erase-region", "0x8000", "4k", "--port", simulator.url)).code).toBe(0);
     expect(simulator.flash.read(0x8000, 96).every((b) => b === 0xff)).toBe(true);
     expect(Buffer.from(simulator.flash.read(0x9000, 96)).equals(esp32Fixture("partitions_singleapp.bin"))).toBe(true);
+  });
+
+  it("--partition NAME flashes and erases a partition of the table on the board, and refuses a file larger than it", async () => {
+    const table = path.join(fixtures, "partitions_singleapp.bin");
+    const noTable = await esplab("flash", "--partition", "wifidata", table, "--port", simulator.url);
+    expect(noTable.code).toBe(1);
+    expect(noTable.stderr).toMatch(/--partition wifidata: cannot read the board's partition table at 0x08000: .*erased.*Flash the table first/);
+
+    expect((await esplab("flash", "0x8000", table, "--port", simulator.url)).code).toBe(0);
+    const data = path.join(scratch, "wifi.bin");
+    writeFileSync(data, Buffer.alloc(0x3000, 0x5a));
+    const flashed = await esplab("flash", "--partition", "wifidata", data, "--port", simulator.url);
+    expect(flashed.code).toBe(0);
+    expect(flashed.stderr).toMatch(/wifi.bin goes to partition "wifidata" \(0x40000 bytes at 0x150000\)/);
+    expect(simulator.flash.read(0x150000, 0x3000).every((b) => b === 0x5a)).toBe(true);
+
+    const big = path.join(scratch, "big.bin");
+    writeFileSync(big, Buffer.alloc(0x40001, 0x11));
+    const refused = await esplab("flash", "--partition", "rfdata", big, "--port", simulator.url);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/big.bin is 262145 bytes, larger than partition "rfdata" \(0x40000 bytes at 0x110000\); nothing was written/);
+    expect(simulator.flash.read(0x110000, 16).every((b) => b === 0xff)).toBe(true);
+
+    const unknown = await esplab("erase-region", "--partition", "nvs", "--port", simulator.url);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no partition "nvs"; it has factory \(app\/factory at 0x10000\), rfdata \(data\/phy at 0x110000\), wifidata \(data\/nvs at 0x150000\)/);
+    const erased = await esplab("erase-region", "--partition", "wifidata", "--port", simulator.url);
+    expect(erased.code).toBe(0);
+    expect(erased.stderr).toMatch(/Erased 0x40000 bytes at 0x150000/);
+    expect(simulator.flash.read(0x150000, 0x40000).every((b) => b === 0xff)).toBe(true);
+    expect(Buffer.from(simulator.flash.read(0x8000, 96)).equals(esp32Fixture("partitions_singleapp.bin"))).toBe(true);
+
+    const twoFiles = await esplab("flash", "--partition", "wifidata", data, data, "--port", simulator.url);
+    expect(twoFiles.stderr).toMatch(/--partition wifidata takes one FILE/);
   });
 
   it("erase-flash erases everything (with the stub), and says the ROM loader cannot", async () => {
