@@ -1,17 +1,16 @@
-import { readFile } from "node:fs/promises";
-import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { lastDeviceBuild } from "../build/device-build.ts";
 import { findProject } from "../project/project.ts";
-import { FLASH_FREQS, FLASH_MODES, patchBootloader, resolveFlashSize, type FlashFreq, type FlashMode, type FlashSizeChoice } from "../flash/image/flash-params.ts";
-import { HEADER_SIZE_NAMES, bytesOfSizeName } from "../flash/image/flash-size.ts";
+import { parseHeaderFlags, patchBootloader, resolveFlashSize } from "../flash/image/flash-params.ts";
+import { bytesOfSizeName } from "../flash/image/flash-size.ts";
 import type { FlashRegion } from "../flash/image/plan.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, afterMode, withSession } from "../flash/operations/connection-options.ts";
 import { flashImages } from "../flash/operations/flash-images.ts";
 import { describePartition, partitionOnChip } from "../flash/operations/partition-target.ts";
 import type { Session } from "../flash/operations/session.ts";
-import { hex, parseAmount } from "../flash/operations/numbers.ts";
+import { hex } from "../flash/operations/numbers.ts";
+import { addressFilePairs, readRegion } from "./region-files.ts";
 import { ProgressLine, formatBytes } from "../flash/operations/progress.ts";
 
 const USAGE = `usage: esplab flash [ADDR FILE]... [options]
@@ -62,7 +61,7 @@ export async function run(args: string[]): Promise<number> {
   const partition = values.partition;
   if (partition !== undefined && positionals.length !== 1) throw new UsageError("usage", `--partition ${partition} takes one FILE (its address is the partition's), got ${positionals.length} argument(s)\n${USAGE}`);
   const regions = partition === undefined ? await regionsToFlash(positionals, values.build) : [await readRegion(0, positionals[0]!)];
-  const params = flashParams(values);
+  const params = parseHeaderFlags(values, ["keep", "detect"]);
 
   const quiet = values.json === true;
   const log = quiet ? () => {} : (message: string) => console.error(message);
@@ -106,9 +105,7 @@ export async function run(args: string[]): Promise<number> {
 }
 
 async function regionsToFlash(positionals: string[], buildDir: string | undefined): Promise<FlashRegion[]> {
-  if (positionals.length % 2 !== 0) throw new UsageError("usage", `expected ADDR FILE pairs, got ${positionals.length} argument(s)\n${USAGE}`);
-  const pairs: { address: number; file: string }[] = [];
-  for (let i = 0; i < positionals.length; i += 2) pairs.push({ address: parseAmount(positionals[i], "address"), file: positionals[i + 1]! });
+  const pairs = addressFilePairs(positionals, USAGE);
   if (pairs.length === 0) {
     const build = lastDeviceBuild(buildDir, findProject());
     if (!build) throw new UsageError("no-build", buildDir ? `no Moddable ESP32 build (xs_esp32.bin) under ${buildDir}` : "nothing to flash: no device build yet. Run `esplab build --device esp32` first, or pass ADDR FILE pairs (e.g. 0x10000 app.bin)");
@@ -117,31 +114,10 @@ async function regionsToFlash(positionals: string[], buildDir: string | undefine
   return Promise.all(pairs.map(({ address, file }) => readRegion(address, file)));
 }
 
-async function readRegion(address: number, file: string): Promise<FlashRegion> {
-  try {
-    return { address, name: basename(file), data: new Uint8Array(await readFile(file)) };
-  } catch (error) {
-    throw new UsageError("unreadable-image", `cannot read ${file}: ${(error as Error).message}`);
-  }
-}
-
 /** Places a file at its partition's offset, refusing one larger than the partition before anything is written. */
 async function intoPartition(session: Session, name: string, region: FlashRegion, log: (message: string) => void): Promise<FlashRegion> {
   const entry = await partitionOnChip(session, name);
   if (region.data.length > entry.size) throw new UsageError("too-big-for-partition", `${region.name} is ${region.data.length} bytes, larger than ${describePartition(entry)}; nothing was written. Shrink the file or enlarge the partition in partitions.csv`);
   log(`${region.name} goes to ${describePartition(entry)}`);
   return { ...region, address: entry.offset };
-}
-
-function flashParams(values: { "flash-mode"?: string; "flash-size"?: string; "flash-freq"?: string }): { mode?: FlashMode; freq?: FlashFreq; size: FlashSizeChoice } {
-  const check = <T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined => {
-    if (value === undefined) return undefined;
-    if (!(allowed as readonly string[]).includes(value)) throw new UsageError("bad-flash-param", `--${flag} ${value}: use one of ${allowed.join(", ")}`);
-    return value as T;
-  };
-  return {
-    mode: check(values["flash-mode"], FLASH_MODES, "flash-mode"),
-    freq: check(values["flash-freq"], FLASH_FREQS, "flash-freq"),
-    size: check(values["flash-size"], ["keep", "detect", ...HEADER_SIZE_NAMES] as const, "flash-size") ?? "keep",
-  };
 }

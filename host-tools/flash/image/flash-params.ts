@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
+import { UsageError } from "../../../firmware/core/errors.ts";
 import { ImageError, parseAppImage } from "./app-image.ts";
-import { HEADER_SIZES, bytesOfSizeName, headerSizeFor, sizeName, type HeaderSizeName } from "./flash-size.ts";
+import { HEADER_SIZES, HEADER_SIZE_NAMES, bytesOfSizeName, headerSizeFor, sizeName, type HeaderSizeName } from "./flash-size.ts";
 
 /** Header byte 2 and the low nibble of byte 3 (esptool cmds.py FLASH_MODES, targets/esp32.py FLASH_FREQUENCY). */
 const MODES = { qio: 0, qout: 1, dio: 2, dout: 3 } as const;
@@ -68,4 +69,18 @@ export function patchBootloader(data: Uint8Array, params: FlashParams): { data: 
   if (patched[2] === data[2] && patched[3] === data[3]) return { data };
   const value = (patched[2]! << 8) | patched[3]!;
   return { data: patched, note: `Flash parameters set to 0x${value.toString(16).padStart(4, "0")}` };
+}
+
+/** --flash-mode/--flash-freq/--flash-size as given (each checked; a size defaults to keep). */
+export function parseHeaderFlags<S extends "keep" | "detect">(values: { "flash-mode"?: string; "flash-size"?: string; "flash-freq"?: string }, sizeWords: readonly S[]): { mode?: FlashMode; freq?: FlashFreq; size: S | HeaderSizeName } {
+  const check = <T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined => {
+    if (value === undefined || value === "keep") return undefined;
+    if (!(allowed as readonly string[]).includes(value)) throw new UsageError("bad-flash-param", `--${flag} ${value}: use one of keep, ${allowed.filter((a) => a !== "keep").join(", ")}`);
+    return value as T;
+  };
+  return {
+    mode: check(values["flash-mode"], FLASH_MODES, "flash-mode"),
+    freq: check(values["flash-freq"], FLASH_FREQS, "flash-freq"),
+    size: check(values["flash-size"], [...sizeWords, ...HEADER_SIZE_NAMES], "flash-size") ?? ("keep" as S),
+  };
 }

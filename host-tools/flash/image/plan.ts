@@ -1,12 +1,15 @@
 import { EsplabError } from "../../../firmware/core/errors.ts";
 import { CHIP_NAMES, IMAGE_MAGIC, ImageError, parseAppImage } from "./app-image.ts";
-import type { PartitionTable } from "./partition-table.ts";
+import { parsePartitionTable, type PartitionTable } from "./partition-table.ts";
 
 export type ChipName = "esp32" | "esp32s2" | "esp32s3" | "esp32c3";
 
 const CHIP_IDS: Record<ChipName, number> = { esp32: 0, esp32s2: 2, esp32s3: 9, esp32c3: 5 };
 /** Where the ROM looks for the second-stage bootloader. */
-const BOOTLOADER_OFFSET: Record<ChipName, number> = { esp32: 0x1000, esp32s2: 0x1000, esp32s3: 0x0, esp32c3: 0x0 };
+export const BOOTLOADER_OFFSET: Record<ChipName, number> = { esp32: 0x1000, esp32s2: 0x1000, esp32s3: 0x0, esp32c3: 0x0 };
+
+/** Where ESP-IDF's bootloader reads the partition table (CONFIG_PARTITION_TABLE_OFFSET's default). */
+export const PARTITION_TABLE_OFFSET = 0x8000;
 
 export interface FlashRegion { address: number; data: Uint8Array; name: string }
 export interface FlashPlanOptions { flashSize: number; chip: ChipName; partitions?: PartitionTable }
@@ -85,3 +88,14 @@ export function validateFlashPlan(regions: FlashRegion[], options: FlashPlanOpti
 }
 
 const sectorOf = (address: number) => address - (address % FLASH_SECTOR);
+
+/** The partition table among the regions, if one is being written, so app sizes can be checked against it. */
+export function partitionsIn(regions: FlashRegion[]): PartitionTable | undefined {
+  const table = regions.find((region) => region.address === PARTITION_TABLE_OFFSET);
+  if (!table) return undefined;
+  try {
+    return parsePartitionTable(table.data, { requireEndMarker: false });
+  } catch {
+    return undefined;
+  }
+}

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { EsplabError, ProtocolError, TimeoutError } from "../../../firmware/core/errors.ts";
 import { parsePartitionTable, type PartitionTable } from "../image/partition-table.ts";
-import { FLASH_SECTOR, validateFlashPlan, type FlashPlanWarning, type FlashRegion } from "../image/plan.ts";
+import { FLASH_SECTOR, partitionsIn, validateFlashPlan, type FlashPlanWarning, type FlashRegion } from "../image/plan.ts";
 import { CommandFailedError, VerifyError, type WriteProgress } from "../loader/esp-loader.ts";
 import { DIFF_LEVELS, diffRegion, type RegionDiff, type Span } from "./block-diff.ts";
 import { LinkTuner } from "./link-tuner.ts";
-import { PARTITION_TABLE_OFFSET, partitionsOnChip } from "./partition-target.ts";
+import { partitionsOnChip } from "./partition-target.ts";
 import { hex } from "./numbers.ts";
 import type { Session } from "./session.ts";
 
@@ -243,14 +243,3 @@ async function alreadyOnChip(session: Session, region: FlashRegion, md5: string)
 }
 
 const PREFIX_CHECK = 0x1000;
-
-/** The partition table among the regions, if one is being flashed, so app sizes can be checked against it. */
-function partitionsIn(regions: FlashRegion[]): PartitionTable | undefined {
-  const table = regions.find((region) => region.address === PARTITION_TABLE_OFFSET);
-  if (!table) return undefined;
-  try {
-    return parsePartitionTable(table.data, { requireEndMarker: false });
-  } catch {
-    return undefined;
-  }
-}

@@ -3,8 +3,9 @@ import { MAX_TABLE_LENGTH, PartitionTableError, parsePartitionTable, type Partit
 import { hex } from "./numbers.ts";
 import type { Session } from "./session.ts";
 
-/** Where ESP-IDF's bootloader reads the partition table (CONFIG_PARTITION_TABLE_OFFSET's default). */
-export const PARTITION_TABLE_OFFSET = 0x8000;
+import { PARTITION_TABLE_OFFSET } from "../image/plan.ts";
+
+export { PARTITION_TABLE_OFFSET };
 
 /** Reads and parses the table on the chip; throws PartitionTableError when what is there is not one. */
 export async function readPartitionTable(session: Session): Promise<PartitionTable> {

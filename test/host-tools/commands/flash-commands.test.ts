@@ -101,6 +101,28 @@ describe("esplab chip commands against chip-sim", () => {
     expect(bad.stderr).toMatch(/--flash-size 3MB: use one of keep, detect, 1MB/);
   });
 
+  it("merge-bin makes one image that, flashed at 0x0, leaves the chip as the three files would", async () => {
+    const merged = path.join(scratch, "merged.bin");
+    const files = ["0x1000", path.join(fixtures, "bootloader_esp32.bin"), "0x8000", path.join(fixtures, "partitions_singleapp.bin"), "0x10000", path.join(fixtures, "esp32-app-template.bin")];
+    const made = await esplab("merge-bin", "-o", merged, "--flash-size", "4MB", ...files);
+    expect(made.code).toBe(0);
+    expect(made.stderr).toMatch(/Flash parameters set to 0x0220/);
+    expect(made.stderr).toMatch(/Wrote 0x[0-9a-f]+ bytes to .*merged.bin, ready to flash at 0x0/);
+    expect((await esplab("flash", "0x0", merged, "--port", simulator.url)).code).toBe(0);
+    const app = esp32Fixture("esp32-app-template.bin");
+    expect(Buffer.from(simulator.flash.read(0x10000, app.length)).equals(app)).toBe(true);
+    expect(simulator.flash.read(0x1000, 4)[3]! >> 4).toBe(2);
+    expect((await esplab("partition-table", "--port", simulator.url)).stdout).toContain("factory,app,factory,0x10000,1M,");
+
+    const hex = await esplab("merge-bin", "-o", path.join(scratch, "m.hex"), "--format", "hex", ...files);
+    expect(hex.code).toBe(0);
+    expect(readFileSync(path.join(scratch, "m.hex"), "utf8")).toMatch(/^:020000040000FA\n[\s\S]*:00000001FF\n$/);
+    const overlap = await esplab("merge-bin", "-o", path.join(scratch, "x.bin"), "0x8000", path.join(fixtures, "partitions_singleapp.bin"), "0x8800", path.join(fixtures, "partitions_singleapp.bin"));
+    expect(overlap.code).toBe(1);
+    expect(overlap.stderr).toMatch(/shares the 4 KB erase sector 0x8000..0x9000/);
+    expect(existsSync(path.join(scratch, "x.bin"))).toBe(false);
+  });
+
   it("refuses an ESP32-S2 app before writing, and says why", async () => {
     const result = await esplab("flash", "0x10000", path.join(fixtures, "esp_idf_blink_esp32s2.bin"), "--port", simulator.url);
     expect(result.code).toBe(1);
