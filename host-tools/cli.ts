@@ -32,6 +32,7 @@ const commands: Record<string, Entry> = {
   "read-flash": { summary: "read flash into a file (MD5-checked)", load: () => import("./commands/read-flash.ts") },
   "erase-flash": { summary: "erase the whole flash", load: () => import("./commands/erase-flash.ts") },
   "erase-region": { summary: "erase a 4 KB-aligned region of flash", load: () => import("./commands/erase-region.ts") },
+  "efuse-summary": { summary: "read the ESP32's eFuses (read-only) and decode them as espefuse's summary", load: () => import("./commands/efuse-summary.ts") },
   "merge-bin": { summary: "merge images into one file for web flashers (raw or Intel HEX), as esptool's merge-bin", load: () => import("./commands/merge-bin.ts") },
   "partition-table": { summary: "print an ESP-IDF partition table as CSV, from a file or read from a board", load: () => import("./commands/partition-table.ts") },
   "image-info": { summary: "print an ESP32 .bin image's header, segments, checksum, hash and app info (esptool image_info v2)", load: () => import("./commands/image-info.ts") },

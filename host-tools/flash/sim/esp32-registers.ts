@@ -38,12 +38,17 @@ export class Esp32Registers {
     // eFuse word 1 holds MAC bytes 2..5, word 2 bytes 0..1 under an 8-bit CRC.
     efuse(1, (mac[2]! << 24) | (mac[3]! << 16) | (mac[4]! << 8) | mac[5]!);
     efuse(2, (crc8(mac) << 16) | (mac[0]! << 8) | mac[1]!);
-    // Word 3: revision bit 0 (bit 15), package 1 = D0WD (bits 9..11). Word 5: revision bit 1 (bit 20).
-    efuse(3, (1 << 15) | (1 << 9));
+    // Word 3: revision bit 0 (bit 15), package 1 = D0WD (bits 9..11), CPU frequency rated (bit 13). Word 5: revision
+    // bit 1 (bit 20). Word 6: CONSOLE_DEBUG_DISABLE (bit 2), coding scheme NONE — as espefuse's sample summary of an
+    // ESP32-D0WD-V3 (docs/en/espefuse/inc/summary_ESP32.rst); the other words and blocks 1..3 are unburned (0).
+    efuse(3, (1 << 15) | (1 << 13) | (1 << 9));
     efuse(5, 1 << 20);
+    efuse(6, 1 << 2);
     // esptool's ROM-mode baud change estimates the crystal as the ROM did, cali * 15625 * CK8M_FREQ / 40 Hz, from
     // RTCCALICFG1 and eFuse word 4 bits 0..7 (esptool targets/esp32.py get_rom_cal_crystal_freq). 1024 * 100 gives
     // exactly 40 MHz, so the baud it asks for is the baud the simulated ROM sets; a zero here made it ask for 0.
+    // ADC_VREF (word 4 bits 8..12) stays 0 (1100 mV): burned, esptool would list "Vref calibration in eFuse" among
+    // the features, which esplab's chip description does not read.
     efuse(4, CK8M_FREQ);
     this.#values.set(ESP32_REGISTERS.rtcCaliCfg1, ROM_CALIBRATION << 7);
     this.#values.set(ESP32_REGISTERS.apbCtlDate, 0x80000000 | 0x16042000);

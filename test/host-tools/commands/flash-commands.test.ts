@@ -43,6 +43,22 @@ describe("esplab chip commands against chip-sim", () => {
     expect(json).toMatchObject({ chip: "esp32", mac: "24:0a:c4:5e:1a:b0", flashSize: 4 * 1024 * 1024, flashId: "0x1640ef" });
   });
 
+  it("efuse-summary reads the simulated chip's eFuses and decodes them as espefuse does, writing nothing", async () => {
+    const before = Buffer.from(simulator.flash.read(0, simulator.flash.size));
+    const text = await esplab("efuse-summary", "--port", simulator.url);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^MAC \(BLOCK0\): +MAC address = 24:0a:c4:5e:1a:b0 \(CRC 0x[0-9a-f]{2} OK\) R\/W$/m);
+    expect(text.stdout).toMatch(/^WAFER_VERSION_MAJOR \(BLOCK0\): .* = 3 R\/W \(0b011\)$/m);
+    expect(text.stdout).toMatch(/^CHIP_PACKAGE \(BLOCK0\): .* = 1 R\/W \(0b001\)$/m);
+    expect(text.stdout).toMatch(/^CODING_SCHEME \(BLOCK0\): .* = NONE \(BLK1-3 len=256 bits\) R\/W \(0b00\)$/m);
+    expect(text.stdout).toMatch(/^FLASH_CRYPT_CNT \(BLOCK0\): .* = 0 R\/W \(0b0000000\)$/m);
+    expect(text.stdout).toContain("Flash encryption: off (FLASH_CRYPT_CNT has 0 bit(s) set; odd means on)");
+    const json = JSON.parse((await esplab("efuse-summary", "--port", simulator.url, "--json")).stdout);
+    expect(json.fields.find((f: { name: string }) => f.name === "CLK8M_FREQ").value).toBe("100");
+    expect(json.words.blocks.map((b: number[]) => b.length)).toEqual([7, 8, 8, 8]);
+    expect(Buffer.from(simulator.flash.read(0, simulator.flash.size)).equals(before)).toBe(true);
+  });
+
   it("flash writes and verifies, read-flash reads back the same bytes, and a second flash skips everything", async () => {
     const args = ["0x1000", path.join(fixtures, "bootloader_esp32.bin"), "0x8000", path.join(fixtures, "partitions_singleapp.bin"), "0x10000", path.join(fixtures, "esp32-app-template.bin")];
     const first = await esplab("flash", ...args, "--port", simulator.url);
@@ -174,7 +190,7 @@ describe("esplab chip commands against chip-sim", () => {
 
     const twoFiles = await esplab("flash", "--partition", "wifidata", data, data, "--port", simulator.url);
     expect(twoFiles.stderr).toMatch(/--partition wifidata takes one FILE/);
-  });
+   }, 90_000); // nine CLI runs, each a fresh Node process and connection
 
   it("erase-flash erases everything (with the stub), and says the ROM loader cannot", async () => {
     await esplab("flash", "0x8000", path.join(fixtures, "partitions_singleapp.bin"), "--port", simulator.url);
