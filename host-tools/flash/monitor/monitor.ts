@@ -1,6 +1,8 @@
 import type { ByteLink } from "../link/link.ts";
 import { hardReset } from "../link/reset.ts";
+import { formatFrame, parseBacktrace } from "./backtrace.ts";
 import { ConsoleDecoder, type ConsoleLine } from "./console-decoder.ts";
+import type { Location } from "./elf/symbolizer.ts";
 
 export const CTRL_R = 0x12;
 export const CTRL_RIGHT_BRACKET = 0x1d;
@@ -18,6 +20,8 @@ export interface MonitorOptions {
   now?: () => Date;
   /** How long a partial line (a prompt) waits before it is shown. */
   partialLineMs?: number;
+  /** Looks up panic backtrace addresses in the app's ELF (--elf); each frame is printed under the Backtrace line. */
+  symbolize?: (address: number) => Location;
 }
 
 /**
@@ -34,8 +38,18 @@ export function runMonitor(options: MonitorOptions): Promise<number> {
     for (const line of lines) {
       if (line.kind === "note") output.write(`${stamp()}\x1b[2m${line.text}\x1b[0m\n`);
       else if (line.kind === "exception") output.write(`${stamp()}\x1b[31m${line.text}${line.path ? ` (${line.path}${line.line ? `:${line.line}` : ""})` : ""}\x1b[0m\n`);
-      else output.write(`${stamp()}${line.text}\n`);
+      else {
+        output.write(`${stamp()}${line.text}\n`);
+        if (options.symbolize) decodeBacktrace(line.text);
+      }
     }
+  };
+  const decodeBacktrace = (text: string) => {
+    const backtrace = parseBacktrace(text);
+    if (!backtrace) return;
+    for (const frame of backtrace.frames) output.write(`${stamp()}\x1b[33m  ${formatFrame(options.symbolize!(frame.pc))}\x1b[0m\n`);
+    if (backtrace.corrupted) output.write(`${stamp()}\x1b[2m  (the stack was corrupted beyond this frame)\x1b[0m\n`);
+    if (backtrace.continues) output.write(`${stamp()}\x1b[2m  (the backtrace goes on: ESP-IDF stopped at the depth it prints)\x1b[0m\n`);
   };
 
   return new Promise<number>((resolve) => {

@@ -9,6 +9,7 @@ import { startChipSimulator, type ChipSimulator } from "../../../host-tools/flas
 import { SimulatedFlash } from "../../../host-tools/flash/sim/spi-flash.ts";
 import { esp32Fixture } from "../../support/chip-sim.ts";
 import { hasSocat } from "../../support/pty-pair.ts";
+import { syntheticXtensaElf } from "../../support/synthetic-elf.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 const fixtures = path.join(root, "test/fixtures/esp32");
@@ -233,6 +234,36 @@ describe("a board that does not enter download mode", () => {
     expect(result.stderr).toMatch(/booted its app instead of the download mode/);
     expect(result.stderr).toMatch(/Hold the BOOT \(IO0\) button, press and release EN/);
     expect(result.stderr).toMatch(/no DTR\/RTS lines/);
+  });
+});
+
+describe("esplab monitor --elf", () => {
+  let board: Server;
+  afterEach(() => new Promise<void>((resolve) => board.close(() => resolve())));
+
+  it("decodes a panic's backtrace from the board into function and file:line, and refuses a file that is not an ELF", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "esplab-elf-"));
+    try {
+      const elf = path.join(dir, "app.elf");
+      writeFileSync(elf, syntheticXtensaElf({ functions: [{ name: "app_main", address: 0x400d1220, size: 0x30 }], dir: "/project/main", file: "main.c", rows: [{ address: 0x400d1220, line: 10 }, { address: 0x400d1230, line: 12 }], end: 0x400d1250 }));
+      board = createServer((socket) => {
+        socket.on("error", () => {});
+        socket.end("abort() was called at PC 0x400d1237 on core 0\r\n\r\nBacktrace: 0x400d1234:0x3ffb1230 0x400d1221:0x3ffb1250\r\n");
+      });
+      await new Promise<void>((resolve) => board.listen(0, "127.0.0.1", resolve));
+      const port = `socket://127.0.0.1:${(board.address() as { port: number }).port}`;
+      const result = await esplab("monitor", "--port", port, "--elf", elf);
+      expect(result.code).toBe(1); // the board went away after printing
+      const text = result.stdout.replace(/\x1b\[[0-9;]*m/g, "");
+      expect(text).toContain("  0x400d1234: app_main at /project/main/main.c:12\n  0x400d1221: app_main at /project/main/main.c:10\n");
+
+      const notElf = await esplab("monitor", "--port", port, "--elf", path.join(fixtures, "esp32-app-template.bin"));
+      expect(notElf.code).toBe(1);
+      expect(notElf.stderr).toMatch(/not an ELF file: .*pass the .elf from the build/);
+      expect(notElf.stderr).not.toMatch(/at .*\.ts:\d+/); // a message, not a stack trace
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
