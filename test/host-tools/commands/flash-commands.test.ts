@@ -138,6 +138,13 @@ describe("esplab chip commands against chip-sim", () => {
     expect(overlap.code).toBe(1);
     expect(overlap.stderr).toMatch(/shares the 4 KB erase sector 0x8000..0x9000/);
     expect(existsSync(path.join(scratch, "x.bin"))).toBe(false);
+
+    const padded = path.join(scratch, "padded.bin");
+    expect((await esplab("merge-bin", "-o", padded, "--fill-flash-size", "1MB", "0x8000", path.join(fixtures, "partitions_singleapp.bin"))).code).toBe(0);
+    expect(readFileSync(padded).length).toBe(1024 * 1024);
+    expect(readFileSync(padded).subarray(0x8060).every((b) => b === 0xff)).toBe(true);
+    const uf2 = await esplab("merge-bin", "-o", padded, "--format", "uf2", "0x8000", path.join(fixtures, "partitions_singleapp.bin"));
+    expect(uf2.stderr).toMatch(/--format uf2: use raw or hex/);
   });
 
   it("refuses an ESP32-S2 app before writing, and says why", async () => {
@@ -192,6 +199,21 @@ describe("esplab chip commands against chip-sim", () => {
     const twoFiles = await esplab("flash", "--partition", "wifidata", data, data, "--port", simulator.url);
     expect(twoFiles.stderr).toMatch(/--partition wifidata takes one FILE/);
    }, 90_000); // nine CLI runs, each a fresh Node process and connection
+
+  it("erase-region --partition refuses a partition whose size is not whole sectors, naming it, before erasing", async () => {
+    const entry = Buffer.alloc(32);
+    entry.set([0xaa, 0x50, 0x01, 0x02]);
+    entry.writeUInt32LE(0x9000, 4);
+    entry.writeUInt32LE(0x1800, 8);
+    entry.write("odd", 12, "latin1");
+    const table = path.join(scratch, "odd-table.bin");
+    writeFileSync(table, Buffer.concat([entry, Buffer.alloc(32, 0xff)]));
+    expect((await esplab("flash", "0x8000", table, "0x9000", table, "--port", simulator.url)).code).toBe(0);
+    const result = await esplab("erase-region", "--partition", "odd", "--port", simulator.url);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/4 KB-aligned address and size .*got 0x09000 and 0x01800 \(partition "odd" \(0x01800 bytes at 0x09000\)\)/);
+    expect(simulator.flash.read(0x9000, 4)).toEqual(Uint8Array.from([0xaa, 0x50, 0x01, 0x02]));
+  });
 
   it("erase-flash erases everything (with the stub), and says the ROM loader cannot", async () => {
     await esplab("flash", "0x8000", path.join(fixtures, "partitions_singleapp.bin"), "--port", simulator.url);
