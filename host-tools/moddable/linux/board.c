@@ -154,10 +154,18 @@ static void boardQueueEvent(char* frame)
 		gDispatchSource = g_idle_add(boardDispatch, NULL);
 }
 
+/* The main loop saw the socket readable, but a callback it ran first may have made a call() that already read what
+   arrived (call() queues the events it meets). Reading then would block the whole firmware until the host's next
+   frame — its timers and sockets with it — so only a frame that is still there is read. */
 static gboolean boardReadable(gint fd, GIOCondition condition, gpointer data)
 {
 	uint32_t length;
-	char* frame = boardReadFrame(&length);
+	char* frame;
+	uint8_t first;
+	ssize_t waiting = recv(gBoard, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+	if ((waiting < 0) && ((errno == EAGAIN) || (errno == EWOULDBLOCK) || (errno == EINTR)))
+		return G_SOURCE_CONTINUE;
+	frame = boardReadFrame(&length);
 	if (frame[0] == 'e')
 		boardQueueEvent(frame);
 	else
