@@ -15,7 +15,8 @@ interface Switch {
   name: string;
   a: number;
   b: number;
-  closed: () => boolean;
+  /** Whether the switch conducts now; `byFirmware` when the firmware's read asks (not an edge watcher or the page). */
+  closed: (byFirmware: boolean) => boolean;
 }
 
 /**
@@ -84,7 +85,7 @@ export class Nets {
   }
 
   /** A switch between two pins (a keypad key); `closed` is asked at read time, so contact bounce can be modelled. */
-  connect(part: string, name: string, a: number, b: number, closed: () => boolean): void {
+  connect(part: string, name: string, a: number, b: number, closed: (byFirmware: boolean) => boolean): void {
     this.#switches.push({ part, name, a, b, closed });
   }
 
@@ -100,7 +101,7 @@ export class Nets {
 
   /** The level on `pin` now; `byFirmware` when the firmware reads it (a misread is then reported). */
   level(pin: number, byFirmware = false): 0 | 1 {
-    const group = this.#connectedGroup(pin);
+    const group = this.#connectedGroup(pin, byFirmware);
     const drivers: { who: string; level: 0 | 1 }[] = [];
     let pullUp = false;
     let pullDown = false;
@@ -184,14 +185,14 @@ export class Nets {
     return [...names].join(", ");
   }
 
-  #connectedGroup(start: number): { pins: number[]; via: string[] } {
+  #connectedGroup(start: number, byFirmware = false): { pins: number[]; via: string[] } {
     const pins = [start];
     const via: string[] = [];
     for (let i = 0; i < pins.length; i++) {
       const pin = pins[i]!;
       for (const s of this.#switches) {
         const other = s.a === pin ? s.b : s.b === pin ? s.a : undefined;
-        if (other === undefined || pins.includes(other) || !s.closed()) continue;
+        if (other === undefined || pins.includes(other) || !s.closed(byFirmware)) continue;
         pins.push(other);
         via.push(`${s.part} ${s.name}`);
       }

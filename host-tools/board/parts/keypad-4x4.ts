@@ -47,7 +47,7 @@ export class Keypad4x4 implements Part {
       const row = this.rows[Math.floor(index / 4)]!;
       const column = this.columns[index % 4]!;
       this.#contacts.set(label, { changedAt: -Infinity, pressed: false, reads: 0 });
-      board.nets.connect(id, `key ${label}`, row, column, () => this.#closed(label, index));
+      board.nets.connect(id, `key ${label}`, row, column, (byFirmware) => this.#closed(label, index, byFirmware));
     });
   }
 
@@ -71,8 +71,9 @@ export class Keypad4x4 implements Part {
   }
 
   /**
-   * How often, and over how many ms, the pressed key has been read closed since it went down (the firmware's scans
-   * read each row once per column): a press can be held until the firmware has seen it, however late its scans run.
+   * How often, and over how many ms, the firmware has read the pressed key closed since it went down (its scans read
+   * each row once per column; edge watchers do not count): a press can be held until the firmware has seen it,
+   * however late its scans run.
    */
   readsWhilePressed(label: string): { count: number; spanMs: number } {
     const contact = this.#contacts.get(label);
@@ -101,12 +102,12 @@ export class Keypad4x4 implements Part {
     if (this.bounceMs > 0) this.#board.clock.setTimeout(() => this.#board.nets.changed(), this.bounceMs);
   }
 
-  /** Whether the contact conducts now: settled state, or chatter while it bounces. */
-  #closed(label: string, index: number): boolean {
+  /** Whether the contact conducts now: settled state, or chatter while it bounces. Only the firmware's reads count as seen. */
+  #closed(label: string, index: number, byFirmware: boolean): boolean {
     const contact = this.#contacts.get(label)!;
     const since = this.#board.clock.now() - contact.changedAt;
     if (since >= this.bounceMs) {
-      if (contact.pressed) {
+      if (contact.pressed && byFirmware) {
         contact.readUntil = this.#board.clock.now();
         contact.readFrom ??= contact.readUntil;
         contact.reads++;

@@ -57,6 +57,27 @@ describe("4x4 keypad model (switch matrix, no diodes)", () => {
     expect(rows[0]!.read()).toBe(1);
   });
 
+  it("counts as seen only the firmware's reads of a pressed key, not its edge watchers' looks at the rows", async () => {
+    const clock = new VirtualClock();
+    const board = new VirtualBoard({ clock, seed: 3 });
+    wireBoard(board, { parts: [{ type: "keypad-4x4", id: "keypad", rows: ROWS, columns: COLUMNS, bounceMs: 0 }] });
+    const part = board.part<Keypad4x4>("keypad");
+    const { Digital } = board.io;
+    const rows = ROWS.map((pin) => new Digital({ pin, mode: Digital.InputPullUp, edge: Digital.Falling, onReadable: () => undefined }));
+    const column = new Digital({ pin: COLUMNS[1]!, mode: Digital.OutputOpenDrain });
+    part.press("5"); // row 2, column 2
+    for (let i = 0; i < 20; i++) {
+      column.write((i % 2) as 0 | 1); // each write makes the watchers look at every row
+      await clock.advance(2);
+    }
+    expect(part.readsWhilePressed("5").count).toBe(0);
+    column.write(0);
+    expect(rows[1]!.read()).toBe(0);
+    await clock.advance(30);
+    expect(rows[1]!.read()).toBe(0);
+    expect(part.readsWhilePressed("5")).toEqual({ count: 2, spanMs: 30 });
+  });
+
   it("bounce 0 gives clean edges", () => {
     const { part, rows, columns } = setup({ bounceMs: 0 });
     columns[3]!.write(0);
