@@ -14,9 +14,7 @@
  *
  *   npx tsx bench/firebase-store.ts [--sizes 0,100000,1000000] [--seconds 5] [--peer 99f6a22 | --peer none]
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -25,83 +23,14 @@ import { normalize, setAt } from "../firmware/net/firebase/tree.ts";
 import type { JsonValue } from "../firmware/net/firebase/ordering.ts";
 import { writeInPlace } from "../host-tools/cloud/firebase/live-tree.ts";
 import { NamespaceStore } from "../host-tools/cloud/firebase/store.ts";
+import { median, NS, readingsTree, storageBench, type Which } from "./support/emulator-storage.ts";
 
 const { values: args } = parseArgs({ options: { sizes: { type: "string", default: "0,100000,1000000" }, seconds: { type: "string", default: "5" }, peer: { type: "string", default: "99f6a22" } } });
 const sizes = args.sizes.split(",").map(Number);
 const seconds = Number(args.seconds);
-const repo = path.resolve(import.meta.dirname, "..");
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "esplab-bench-store-"));
-const NS = "bench";
-const LOG_RECORDS = 2000;
-
-/** `nodes` leaves as a class's readings pile up: /readings/d<device>/r<n> = {cm, at} (two leaves a reading). */
-function readingsTree(nodes: number): JsonValue {
-  if (nodes === 0) return null;
-  const readings: Record<string, Record<string, JsonValue>> = {};
-  for (let i = 0; i < nodes / 2; i++) {
-    const device = `d${i % 1000}`;
-    (readings[device] ??= {})[`r${i}`] = { cm: i % 200, at: 1_700_000_000_000 + i };
-  }
-  return { readings };
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const { makeDataDir, restartCost, putCost, throughput, emptyDataDir, close } = storageBench({ scratch, seconds, peer: args.peer === "none" ? undefined : args.peer });
 const ms = (value: number) => (value < 10 ? value.toFixed(3) : value.toFixed(0)).padStart(9);
-
-/** The emulator source to run: this tree's, or the peer's as git has it. */
-function emulatorMain(which: "new" | "old"): string {
-  if (which === "new") return path.join(repo, "host-tools/cloud/firebase/main.ts");
-  const dir = path.join(scratch, "peer");
-  if (!fs.existsSync(dir)) {
-    fs.mkdirSync(dir);
-    const tar = execFileSync("git", ["-C", repo, "archive", args.peer, "firmware", "host-tools/cloud/firebase"], { maxBuffer: 1 << 28 });
-    execFileSync("tar", ["-x", "-C", dir], { input: tar });
-    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" })); // ES modules, as in this repository
-  }
-  return path.join(dir, "host-tools/cloud/firebase/main.ts");
-}
-
-interface Emulator {
-  child: ChildProcess;
-  url: string;
-}
-
-/** Starts an emulator in a child process (`dataDir` undefined: memory only); resolves when it listens. */
-function start(which: "new" | "old", dataDir: string | undefined): Promise<Emulator> {
-  const child = spawn(process.execPath, ["--import", "tsx", emulatorMain(which), ...(dataDir ? [dataDir] : [])], { cwd: repo, stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    child.stdout!.once("data", (line: Buffer) => resolve({ child, url: (JSON.parse(line.toString().split("\n")[0]!) as { databaseUrl: string }).databaseUrl }));
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
-  });
-}
-
-async function stop(emulator: Emulator): Promise<void> {
-  const exited = new Promise((resolve) => emulator.child.once("exit", resolve));
-  emulator.child.kill("SIGKILL");
-  await exited;
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
-function request(url: string, method: string, body?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, headers: { Authorization: "Bearer owner", "content-type": "application/json" } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-function makeDataDir(nodes: number, root: JsonValue, withLog: boolean): string {
-  const dir = fs.mkdtempSync(path.join(scratch, `data-${nodes}-`));
-  if (root !== null) fs.writeFileSync(path.join(dir, `${NS}.snapshot.json`), JSON.stringify({ root, rules: { rules: { ".read": true, ".write": true } } }));
-  let log = "";
-  for (let i = 0; i < (withLog ? LOG_RECORDS : 0); i++) log += `${JSON.stringify({ set: ["readings", `d${i % 1000}`, `log${i}`], value: { cm: i % 200, at: i } })}\n`;
-  fs.writeFileSync(path.join(dir, `${NS}.log`), log);
-  return dir;
-}
 
 /** The tree update alone: the new in-place write, the old whole-tree one (twice: the write and the rules' preview). */
 function treeUpdateCost(root: JsonValue): { now: number; old: number } {
@@ -141,63 +70,13 @@ async function compactionPause(nodes: number): Promise<{ maxStall: number; total
   return { maxStall: delay.max / 1e6, total };
 }
 
-/** Restart: start on the data directory, then one GET; the median of three. */
-async function restartCost(which: "new" | "old", dataDir: string): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const copy = fs.mkdtempSync(path.join(scratch, "restart-"));
-    fs.cpSync(dataDir, copy, { recursive: true });
-    const started = performance.now();
-    const emulator = await start(which, copy);
-    if ((await request(`${emulator.url}/readings/d0/log0.json?ns=${NS}`, "GET")) !== 200) throw new Error("restart: GET failed");
-    times.push(performance.now() - started);
-    await stop(emulator);
-    fs.rmSync(copy, { recursive: true, force: true });
-  }
-  return median(times);
-}
-
-/** Median PUT latency of sequential small writes into a tree of that size. */
-async function putCost(which: "new" | "old", dataDir: string, writes: number): Promise<number> {
-  const emulator = await start(which, dataDir);
-  await request(`${emulator.url}/readings/d0/log0.json?ns=${NS}`, "GET"); // the old store loads on first use
-  const times: number[] = [];
-  for (let i = 0; i < writes; i++) {
-    const started = performance.now();
-    if ((await request(`${emulator.url}/readings/d7/put${i}.json?ns=${NS}`, "PUT", JSON.stringify({ cm: 12, at: i }))) !== 200) throw new Error("PUT failed");
-    times.push(performance.now() - started);
-  }
-  await stop(emulator);
-  return median(times);
-}
-
-/** Acknowledged writes a second from `clients` clients, each writing its next reading as soon as the last is answered. */
-async function throughput(which: "new" | "old", durable: boolean, clients: number): Promise<number> {
-  const dataDir = durable ? fs.mkdtempSync(path.join(scratch, "tput-")) : undefined;
-  const emulator = await start(which, dataDir);
-  let acked = 0;
-  // A second of warm-up first (connections opened, code compiled), not counted.
-  const counting = performance.now() + 1000;
-  const until = counting + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      for (let n = 0; performance.now() < until; n++) {
-        const ok = (await request(`${emulator.url}/readings/c${c}/r${n}.json?ns=${NS}&print=silent`, "PUT", JSON.stringify({ cm: n % 200, at: n }))) === 204;
-        if (ok && performance.now() >= counting && performance.now() < until) acked++;
-      }
-    }),
-  );
-  await stop(emulator);
-  return acked / seconds;
-}
-
-const peers: ("new" | "old")[] = args.peer === "none" ? ["new"] : ["new", "old"];
+const peers: Which[] = args.peer === "none" ? ["new"] : ["new", "old"];
 console.log(`Firebase emulator storage; peer "old" = the store at ${args.peer} (whole-tree normalize per write, one fsync per write)`);
 console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model}), Node ${process.version}, data in ${os.tmpdir()}\n`);
 
 console.log("write cost (ms, median)                    tree update       PUT over HTTP with fsync");
 console.log("nodes        store    in this process      (child process)     restart: start + first GET (snapshot + 2,000-record log)");
-const base = await restartCost("new", fs.mkdtempSync(path.join(scratch, "empty-")));
+const base = await restartCost("new", emptyDataDir());
 for (const nodes of sizes) {
   const root = readingsTree(nodes);
   const update = treeUpdateCost(root);
@@ -234,5 +113,5 @@ for (const which of peers) {
     console.log(`${which.padEnd(4)} ${durable ? "data directory (fsync)" : "memory only           "}   1 client ${one.toFixed(0).padStart(6)}/s   100 clients ${hundred.toFixed(0).padStart(6)}/s`);
   }
 }
-agent.destroy();
+close();
 fs.rmSync(scratch, { recursive: true, force: true });
