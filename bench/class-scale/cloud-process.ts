@@ -1,0 +1,58 @@
+/**
+ * The local cloud as `esplab cloud` runs it (Firebase emulator with Assignment 2's cloud function, MQTT broker, a
+ * data directory with fsync), alone in this process so that its CPU, memory and event-loop stalls are its own.
+ * Started by bench/class-scale.ts with an IPC channel: it sends {ready, firmwareConfig} once it listens, and answers
+ * "reset" (start a new measuring window) and "stats" (the window's figures) messages.
+ *
+ *   node --import tsx bench/class-scale/cloud-process.ts <dataDir>
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { startLocalCloud } from "../../host-tools/cloud/index.ts";
+
+export interface CloudStats {
+  /** CPU time (user + system) over the window's wall time, as a fraction of one core. */
+  cpuCores: number;
+  rssMb: number;
+  /** The largest rss seen at any "stats" or 250 ms sample in the window. */
+  peakRssMb: number;
+  /** The longest a 1 ms timer was late in the window: the largest event-loop stall. */
+  maxStallMs: number;
+  p99StallMs: number;
+}
+
+if (!process.send) throw new Error("cloud-process.ts is started by bench/class-scale.ts with an IPC channel");
+const dataDir = process.argv[2];
+const cloud = await startLocalCloud({ databasePort: 0, authPort: 0, mqttPort: 0, dataDir });
+
+// resolution 1 ms: the delay of a 1 ms timer, so a stall shorter than ~1 ms does not show
+const delay = monitorEventLoopDelay({ resolution: 1 });
+let windowStart = { cpu: process.cpuUsage(), at: performance.now() };
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 250);
+sampler.unref();
+
+process.on("message", (message: { type: string }) => {
+  if (message.type === "reset") {
+    delay.disable();
+    delay.reset();
+    delay.enable();
+    windowStart = { cpu: process.cpuUsage(), at: performance.now() };
+    peakRss = process.memoryUsage.rss();
+    process.send!({ type: "reset" });
+  } else if (message.type === "stats") {
+    const cpu = process.cpuUsage(windowStart.cpu);
+    const rss = process.memoryUsage.rss();
+    peakRss = Math.max(peakRss, rss);
+    const stats: CloudStats = {
+      cpuCores: (cpu.user + cpu.system) / 1000 / (performance.now() - windowStart.at),
+      rssMb: rss / 2 ** 20,
+      peakRssMb: peakRss / 2 ** 20,
+      maxStallMs: delay.max / 1e6,
+      p99StallMs: delay.percentile(99) / 1e6,
+    };
+    process.send!({ type: "stats", stats });
+  } else if (message.type === "stop") {
+    void cloud.close().then(() => process.exit(0));
+  }
+});
+process.send({ type: "ready", firmwareConfig: cloud.firmwareConfig, authUrl: cloud.firebase.authUrl });
