@@ -1,7 +1,7 @@
 /**
  * A class on one laptop (issue #16 item 5): N boards running Assignment 2 against one local cloud, each with its own
  * account, each reading the sensor, writing the reading to the RTDB, reading it back and moving the servo every 2 s.
- * Prints, per N, the loop's p50/p99/max (the 2 s timer firing → the servo's PWM written), the cloud's CPU, memory and largest event-loop stall (measured in the cloud's own process), and the boards'
+ * Prints, per N, the loop's p50/p99/max (the 2 s timer firing → the servo given its angle), the cloud's CPU, memory and largest event-loop stall (measured in the cloud's own process), and the boards'
  * processes' CPU; then the storage figures of bench/firebase-store.ts (a write and a restart at 0, 100k and 1M stored
  * nodes, acknowledged writes a second from 100 clients), measured by the same code.
  *
@@ -9,10 +9,13 @@
  * each) beside the cloud's process, so the machine's cores are shared by the cloud and the boards, as they would not
  * be in a class (each board is its own ESP32): the loop times are an upper bound for the cloud's share.
  *
- *   npm run bench:class [-- --boards 30,100 --seconds 20 --aligned --sizes 0,100000 --storage-seconds 5]
+ *   npm run bench:class [-- --boards 30,100,300:app --seconds 20 --aligned --sizes 0,100000 --storage-seconds 5]
+ *   --boards   runs of N boards, each N or N:full (the lab's virtual board) or N:app (Assignment 2 without part
+ *              models: bench/class-scale/boards.ts says what each is)
  *   --aligned also runs every N with all loops firing at the same instant (the worst case), besides staggered
  *   --sizes none skips the storage figures
- *   --cpu-prof DIR writes a V8 CPU profile of the cloud's and each worker's process into DIR (node --cpu-prof)
+ *   --cpu-prof DIR writes V8 CPU profiles into DIR: each process's whole life (node --cpu-prof), and the cloud's
+ *     measuring window alone (cloud-window-<pid>.cpuprofile)
  */
 import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -23,10 +26,11 @@ import type { FlatConfig } from "../firmware/apps/config.ts";
 import type { CloudStats } from "./class-scale/cloud-process.ts";
 import type { StartMessage, WorkerReport } from "./class-scale/board-worker.ts";
 import { storageBench } from "./support/emulator-storage.ts";
+import { BOARD_KINDS, type BoardKind } from "./class-scale/boards.ts";
 
 const { values: args } = parseArgs({
   options: {
-    boards: { type: "string", default: "30,100,300,1000" },
+    boards: { type: "string", default: "30,100,300,300:app,1000:app" },
     seconds: { type: "string", default: "20" },
     "per-worker": { type: "string", default: "250" },
     aligned: { type: "boolean", default: false },
@@ -36,7 +40,11 @@ const { values: args } = parseArgs({
   },
 });
 const LOOP_MS = 2000;
-const counts = args.boards.split(",").map(Number);
+const runs = args.boards.split(",").map((item) => {
+  const [count, kind = "full"] = item.split(":");
+  if (!/^[1-9]\d*$/.test(count!) || !BOARD_KINDS.includes(kind as BoardKind)) throw new Error(`--boards takes N or N:full or N:app, separated by commas; got "${item}"`);
+  return { boards: Number(count), kind: kind as BoardKind };
+});
 const seconds = Number(args.seconds);
 const perWorker = Number(args["per-worker"]);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "esplab-bench-class-"));
@@ -96,6 +104,7 @@ const load = () => os.loadavg()[0]!.toFixed(1);
 
 interface ClassRun {
   boards: number;
+  kind: BoardKind;
   workers: number;
   phases: "staggered" | "aligned";
   signInS: number;
@@ -108,10 +117,10 @@ interface ClassRun {
   loadAfter: string;
 }
 
-async function classRun(boards: number, phases: "staggered" | "aligned"): Promise<ClassRun> {
+async function classRun(boards: number, kind: BoardKind, phases: "staggered" | "aligned"): Promise<ClassRun> {
   const loadBefore = load();
   const dataDir = fs.mkdtempSync(path.join(scratch, "cloud-"));
-  const cloud = spawnChild("class-scale/cloud-process.ts", [dataDir]);
+  const cloud = spawnChild("class-scale/cloud-process.ts", args["cpu-prof"] ? [dataDir, path.resolve(args["cpu-prof"])] : [dataDir]);
   const { firmwareConfig, authUrl } = await cloud.next<{ firmwareConfig: FlatConfig; authUrl: string }>("ready");
   const workerCount = Math.ceil(boards / perWorker);
   const workers = Array.from({ length: workerCount }, () => spawnChild("class-scale/board-worker.ts"));
@@ -121,7 +130,7 @@ async function classRun(boards: number, phases: "staggered" | "aligned"): Promis
       await worker.next("spawned");
       const mine = Array.from({ length: boards }, (_, n) => n).filter((n) => n % workerCount === w);
       // Staggered: board n fires n/N of the way through the 2 s, so the cloud sees an even stream.
-      const start: StartMessage = { type: "start", boards: mine, phases: mine.map((n) => (phases === "aligned" ? 0 : Math.floor((n * LOOP_MS) / boards))), firmwareConfig, authUrl, loopMs: LOOP_MS };
+      const start: StartMessage = { type: "start", boards: mine, phases: mine.map((n) => (phases === "aligned" ? 0 : Math.floor((n * LOOP_MS) / boards))), firmwareConfig, authUrl, loopMs: LOOP_MS, kind };
       worker.process.send(start);
       await worker.next("ready");
     }),
@@ -147,6 +156,7 @@ async function classRun(boards: number, phases: "staggered" | "aligned"): Promis
   fs.rmSync(dataDir, { recursive: true, force: true });
   return {
     boards,
+    kind,
     workers: workerCount,
     phases,
     signInS,
@@ -161,29 +171,29 @@ async function classRun(boards: number, phases: "staggered" | "aligned"): Promis
 }
 
 console.log(`A class on one laptop: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), Node ${process.version}, ${seconds} s measured per run, loop every ${LOOP_MS / 1000} s`);
-console.log("board = the lab's virtual board running Assignment 2 on the Node engine, its own account and connections (bench/class-scale/board-worker.ts)\n");
-console.log("| boards | loops | worker processes | loops measured | loop p50 | loop p99 | loop max | failed / not run | cloud CPU | cloud RSS (peak) | cloud's largest stall | boards' CPU | sign-in of all | load before → after |");
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+console.log("board full = the lab's virtual board running Assignment 2 on the Node engine; app = Assignment 2's code and Firebase client without part models (bench/class-scale/boards.ts); each its own account and connections\n");
+console.log("| boards | board | loops | worker processes | loops measured | loop p50 | loop p99 | loop max | failed / not run | cloud CPU | cloud RSS (peak) | cloud's largest stall | boards' CPU | sign-in of all | load before → after |");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 const ms = (value: number) => `${value.toFixed(value < 100 ? 1 : 0)} ms`;
-for (const boards of counts) {
+for (const { boards, kind } of runs) {
   for (const phases of args.aligned ? (["staggered", "aligned"] as const) : (["staggered"] as const)) {
-    const run = await classRun(boards, phases);
+    const run = await classRun(boards, kind, phases);
     const notRun = run.ticks - run.loops.length - run.failures;
     console.log(
-      `| ${run.boards} | ${run.phases} | ${run.workers} | ${run.loops.length} | ${ms(percentile(run.loops, 50))} | ${ms(percentile(run.loops, 99))} | ${ms(run.loops.at(-1) ?? Number.NaN)} | ` +
+      `| ${run.boards} | ${run.kind} | ${run.phases} | ${run.workers} | ${run.loops.length} | ${ms(percentile(run.loops, 50))} | ${ms(percentile(run.loops, 99))} | ${ms(run.loops.at(-1) ?? Number.NaN)} | ` +
         `${run.failures} / ${notRun} | ${(run.cloud.cpuCores * 100).toFixed(0)} % of a core | ${run.cloud.rssMb.toFixed(0)} MB (${run.cloud.peakRssMb.toFixed(0)}) | ` +
         `${ms(run.cloud.maxStallMs)} | ${(run.boardsCpu * 100).toFixed(0)} % of a core | ${run.signInS.toFixed(1)} s | ${run.loadBefore} → ${run.loadAfter} |`,
     );
   }
 }
-console.log("\nloop = the 2 s timer firing → the servo's PWM written (sensor read, push, query read-back, angle); not run = a tick skipped because the last loop was still running");
+console.log("\nloop = the 2 s timer firing → the servo given its angle (sensor read, push, query read-back, angle mapped); not run = a tick skipped because the last loop was still running");
 
 if (args.sizes !== "none") {
   const storage = storageBench({ scratch, seconds: Number(args["storage-seconds"]) });
   const sizes = args.sizes.split(",").map(Number);
   console.log("\nStorage (the emulator alone, in its own process, with a data directory: fsync per group commit), bench/support/emulator-storage.ts\n");
   console.log("| stored nodes | PUT (median of 50, over HTTP) | × the PUT at 0 | restart: start + first GET (snapshot + 2,000-record log) | load |");
-  console.log("|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|");
   const base = await storage.restartCost("new", storage.emptyDataDir());
   let putAtZero = Number.NaN;
   for (const nodes of sizes) {

@@ -1,16 +1,14 @@
 /**
- * A share of the class's boards, in one process. A board here is: the lab's virtual board (LCD, keypad, servo, the
- * FC-51 IR sensor, at the pin and bus level) running Assignment 2's firmware (firmware/apps/assignment2.ts) on the
- * Node engine, with its own account — signed up through the emulator's Auth REST API, then signed in by the
- * firmware itself (firebase_email + firebase_password, so nobody types on the keypad) — and its own HTTP connections
- * to the cloud through the firmware's Firebase client (firmware/net/firebase). Every 2 s it reads the sensor, pushes
- * the reading to /readings/<id>, reads the newest back with a query, and moves the servo (the loop timed here ends there: the LCD's
+ * A share of the class's boards, in one process (what a board is: boards.ts). Each board has its own account —
+ * signed up through the emulator's Auth REST API, then signed in by the firmware itself (firebase_email +
+ * firebase_password, so nobody types on the keypad). Every 2 s it reads the sensor, pushes the reading to
+ * /readings/<id>, reads the newest back with a query, and moves the servo; the loop timed here ends there (the LCD's
  * update and the serial line after it are not counted).
  *
  * Started by bench/class-scale.ts with an IPC channel. Messages in: start, window, report, stop; out: ready, report.
  */
-import { VirtualDevice } from "../../host-tools/runtime/virtual-device.ts";
-import { readConfig, type FlatConfig } from "../../firmware/apps/config.ts";
+import type { FlatConfig } from "../../firmware/apps/config.ts";
+import { makeBoard, type BenchBoard, type BoardKind } from "./boards.ts";
 import { PhasedClock } from "./phased-clock.ts";
 
 export interface StartMessage {
@@ -22,6 +20,7 @@ export interface StartMessage {
   firmwareConfig: FlatConfig;
   authUrl: string;
   loopMs: number;
+  kind: BoardKind;
 }
 
 export interface WorkerReport {
@@ -35,7 +34,7 @@ export interface WorkerReport {
 }
 
 interface Board {
-  device: VirtualDevice;
+  board: BenchBoard;
   tickAt: number | undefined;
   counted: boolean;
 }
@@ -63,28 +62,29 @@ async function startBoard(message: StartMessage, n: number, phase: number): Prom
   const email = `board${n}@class.esplab.local`;
   const password = `pw-${n}-class`;
   await signUp(message.authUrl, email, password);
-  const board: Board = { device: undefined as unknown as VirtualDevice, tickAt: undefined, counted: false };
+  const board: Board = { board: undefined as unknown as BenchBoard, tickAt: undefined, counted: false };
   const clock = new PhasedClock(message.loopMs, phase, () => {
     board.tickAt = performance.now();
     board.counted = inWindow(board.tickAt);
     if (board.counted) ticks++;
   });
   const config: FlatConfig = { ...message.firmwareConfig, app: "assignment2", device_id: `Board${n}`, firebase_email: email, firebase_password: password, reading_interval_ms: message.loopMs };
-  board.device = new VirtualDevice({ config, engine: "node", clock, seed: n });
-  // The loop ends when the servo is told its angle: the board's PWM on the servo pin changes (or is written again).
-  board.device.board.listenPwm(readConfig(config).wiring.servoPin, () => {
+  let firstLoop: (() => void) | undefined;
+  let stopped: ((error: Error) => void) | undefined;
+  const firstReading = new Promise<void>((resolve, reject) => ((firstLoop = resolve), (stopped = reject)));
+  // The loop ends when the servo is told its angle.
+  const onServo = () => {
     if (board.counted && board.tickAt !== undefined) loops.push(performance.now() - board.tickAt);
     board.tickAt = undefined;
-  });
-  const firstReading = new Promise<void>((resolve, reject) => {
-    board.device.serial.listen(({ text }) => {
-      if (text.startsWith("reading failed") || text.startsWith("assignment2 stopped")) {
-        if (board.counted) failures++;
-        if (text.startsWith("assignment2 stopped")) reject(new Error(`Board${n}: ${text}`));
-      } else if (text.startsWith("reading ")) resolve();
-    });
-  });
-  await board.device.start();
+  };
+  const onLine = (text: string) => {
+    if (text.startsWith("reading failed") || text.startsWith("assignment2 stopped")) {
+      if (board.counted) failures++;
+      if (text.startsWith("assignment2 stopped")) stopped!(new Error(`Board${n}: ${text}`));
+    } else if (text.startsWith("reading ")) firstLoop!();
+  };
+  board.board = makeBoard(message.kind, config, clock, n, onServo, onLine);
+  await board.board.start();
   await firstReading;
   return board;
 }
@@ -113,7 +113,7 @@ process.on("message", (message: { type: string } & Record<string, unknown>) => {
     const report: WorkerReport = { type: "report", loops, ticks, failures, cpuCores: (cpu.user + cpu.system) / 1000 / wall };
     send(report);
   } else if (message.type === "stop") {
-    void Promise.all(boards.map((board) => board.device.stop())).then(() => process.exit(0));
+    void Promise.all(boards.map((board) => board.board.stop())).then(() => process.exit(0));
   }
 });
 send({ type: "spawned" });

@@ -4,8 +4,12 @@
  * Started by bench/class-scale.ts with an IPC channel: it sends {ready, firmwareConfig} once it listens, and answers
  * "reset" (start a new measuring window) and "stats" (the window's figures) messages.
  *
- *   node --import tsx bench/class-scale/cloud-process.ts <dataDir>
+ *   node --import tsx bench/class-scale/cloud-process.ts <dataDir> [profileDir]
+ * With profileDir, the measuring window alone is profiled (V8's CPU profiler) into profileDir/cloud-window.cpuprofile.
  */
+import fs from "node:fs";
+import { Session } from "node:inspector/promises";
+import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { startLocalCloud } from "../../host-tools/cloud/index.ts";
 
@@ -21,7 +25,9 @@ export interface CloudStats {
 }
 
 if (!process.send) throw new Error("cloud-process.ts is started by bench/class-scale.ts with an IPC channel");
-const dataDir = process.argv[2];
+const [dataDir, profileDir] = process.argv.slice(2);
+const profiler = profileDir ? new Session() : undefined;
+profiler?.connect();
 const cloud = await startLocalCloud({ databasePort: 0, authPort: 0, mqttPort: 0, dataDir });
 
 // resolution 1 ms: the delay of a 1 ms timer, so a stall shorter than ~1 ms does not show
@@ -38,7 +44,13 @@ process.on("message", (message: { type: string }) => {
     delay.enable();
     windowStart = { cpu: process.cpuUsage(), at: performance.now() };
     peakRss = process.memoryUsage.rss();
-    process.send!({ type: "reset" });
+    void (async () => {
+      if (profiler) {
+        await profiler.post("Profiler.enable");
+        await profiler.post("Profiler.start");
+      }
+      process.send!({ type: "reset" });
+    })();
   } else if (message.type === "stats") {
     const cpu = process.cpuUsage(windowStart.cpu);
     const rss = process.memoryUsage.rss();
@@ -50,7 +62,13 @@ process.on("message", (message: { type: string }) => {
       maxStallMs: delay.max / 1e6,
       p99StallMs: delay.percentile(99) / 1e6,
     };
-    process.send!({ type: "stats", stats });
+    void (async () => {
+      if (profiler) {
+        const { profile } = await profiler.post("Profiler.stop");
+        fs.writeFileSync(path.join(profileDir!, `cloud-window-${process.pid}.cpuprofile`), JSON.stringify(profile));
+      }
+      process.send!({ type: "stats", stats });
+    })();
   } else if (message.type === "stop") {
     void cloud.close().then(() => process.exit(0));
   }
