@@ -75,7 +75,8 @@ export class AuthServer {
   /** Creates a user with email and password (for tests and the lab's demo account). */
   createUser(email: string, password: string): string {
     if (this.#state.users.some((u) => u.email === email)) throw new AuthFailure("EMAIL_EXISTS");
-    const user = this.#newUser("password", email, password);
+    const salt = newSalt();
+    const user = this.#newUser("password", email, { salt, passwordHash: crypto.scryptSync(password, salt, 32).toString("base64") });
     this.#save();
     return user.uid;
   }
@@ -151,7 +152,7 @@ export class AuthServer {
     throw new AuthFailure("NOT_FOUND");
   }
 
-  #signUp(response: http.ServerResponse, body: Record<string, unknown>): void {
+  async #signUp(response: http.ServerResponse, body: Record<string, unknown>): Promise<void> {
     if (body.email === undefined && body.password === undefined) {
       const user = this.#newUser("anonymous");
       this.#save();
@@ -161,17 +162,20 @@ export class AuthServer {
     if (typeof body.password !== "string" || body.password === "") throw new AuthFailure("MISSING_PASSWORD");
     if (body.password.length < 6) throw new AuthFailure("WEAK_PASSWORD : Password should be at least 6 characters");
     if (this.#state.users.some((u) => u.email === email)) throw new AuthFailure("EMAIL_EXISTS");
-    const user = this.#newUser("password", email, body.password);
+    const credentials = await hashNew(body.password);
+    // checked again: another sign-up of the same email may have finished while this one hashed
+    if (this.#state.users.some((u) => u.email === email)) throw new AuthFailure("EMAIL_EXISTS");
+    const user = this.#newUser("password", email, credentials);
     this.#save();
     this.#json(response, 200, { kind: "identitytoolkit#SignupNewUserResponse", email, ...this.#session(user) });
   }
 
-  #signInWithPassword(response: http.ServerResponse, body: Record<string, unknown>): void {
+  async #signInWithPassword(response: http.ServerResponse, body: Record<string, unknown>): Promise<void> {
     const email = this.#email(body.email);
     if (typeof body.password !== "string" || body.password === "") throw new AuthFailure("MISSING_PASSWORD");
     const user = this.#state.users.find((u) => u.email === email);
     if (!user) throw new AuthFailure("EMAIL_NOT_FOUND");
-    if (!user.passwordHash || hash(body.password, user.salt!) !== user.passwordHash) throw new AuthFailure("INVALID_PASSWORD");
+    if (!user.passwordHash || (await hash(body.password, user.salt!)) !== user.passwordHash) throw new AuthFailure("INVALID_PASSWORD");
     if (user.disabled) throw new AuthFailure("USER_DISABLED");
     this.#json(response, 200, { kind: "identitytoolkit#VerifyPasswordResponse", email, registered: true, ...this.#session(user) });
   }
@@ -199,17 +203,19 @@ export class AuthServer {
   }
 
   /** A new password or email: a "major account change", so the user's refresh tokens are revoked; returnSecureToken gets a fresh pair. */
-  #update(response: http.ServerResponse, body: Record<string, unknown>): void {
+  async #update(response: http.ServerResponse, body: Record<string, unknown>): Promise<void> {
     const user = this.#userFromIdToken(body.idToken);
     if (user.disabled) throw new AuthFailure("USER_DISABLED");
     const email = body.email === undefined ? undefined : this.#email(body.email);
     if (body.password !== undefined && (typeof body.password !== "string" || body.password.length < 6)) throw new AuthFailure("WEAK_PASSWORD : Password should be at least 6 characters");
+    const credentials = typeof body.password === "string" ? await hashNew(body.password) : undefined;
+    // what follows sees the state after the hash: the user may have been deleted meanwhile, an email taken
+    if (!this.#state.users.includes(user)) throw new AuthFailure("USER_NOT_FOUND");
     if (email !== undefined && email !== user.email && this.#state.users.some((u) => u.email === email)) throw new AuthFailure("EMAIL_EXISTS");
     const changed = (email !== undefined && email !== user.email) || body.password !== undefined;
     if (email !== undefined) user.email = email;
-    if (typeof body.password === "string") {
-      user.salt = crypto.randomBytes(16).toString("base64");
-      user.passwordHash = hash(body.password, user.salt);
+    if (credentials) {
+      Object.assign(user, credentials);
       user.provider = "password";
     }
     if (changed) this.#forgetTokens(user.uid);
@@ -282,12 +288,8 @@ export class AuthServer {
     return value.toLowerCase();
   }
 
-  #newUser(provider: string, email?: string, password?: string): User {
-    const user: User = { uid: crypto.randomBytes(14).toString("base64url"), provider, email };
-    if (password !== undefined) {
-      user.salt = crypto.randomBytes(16).toString("base64");
-      user.passwordHash = hash(password, user.salt);
-    }
+  #newUser(provider: string, email?: string, credentials?: { salt: string; passwordHash: string }): User {
+    const user: User = { uid: crypto.randomBytes(14).toString("base64url"), provider, email, ...credentials };
     this.#state.users.push(user);
     return user;
   }
@@ -306,8 +308,19 @@ export class AuthServer {
   }
 }
 
-function hash(password: string, salt: string): string {
-  return crypto.scryptSync(password, salt, 32).toString("base64");
+const newSalt = () => crypto.randomBytes(16).toString("base64");
+
+/**
+ * scrypt off the event loop (libuv's thread pool): a hash takes tens of ms of CPU, and a class signing in at once
+ * would otherwise stall every board's reads and writes for each of them in turn.
+ */
+function hash(password: string, salt: string): Promise<string> {
+  return new Promise((resolve, reject) => crypto.scrypt(password, salt, 32, (error, key) => (error ? reject(error) : resolve(key.toString("base64")))));
+}
+
+async function hashNew(password: string): Promise<{ salt: string; passwordHash: string }> {
+  const salt = newSalt();
+  return { salt, passwordHash: await hash(password, salt) };
 }
 
 async function readText(request: http.IncomingMessage): Promise<string> {

@@ -209,6 +209,21 @@ describe("Auth emulator", () => {
     expect(((await revoked.json()) as { error: { message: string } }).error.message).toBe("INVALID_REFRESH_TOKEN");
   });
 
+  it("gives a contested email to one sign-up only while the passwords hash concurrently (off the event loop)", async () => {
+    // Each sign-up waits for its scrypt hash on the thread pool; all ten are in flight at once.
+    const attempts = await Promise.all(Array.from({ length: 10 }, (_, i) => call("signUp", { email: "race@example.com", password: `secret-${i}` })));
+    const winners = attempts.filter((attempt) => attempt.status === 200);
+    expect(winners).toHaveLength(1);
+    expect(attempts.filter((attempt) => attempt.body.error?.message === "EMAIL_EXISTS")).toHaveLength(9);
+    const password = `secret-${attempts.indexOf(winners[0]!)}`;
+    expect((await call("signInWithPassword", { email: "race@example.com", password })).status).toBe(200);
+    // a password change hashes the same way, and the old password stops working
+    const changed = await call("update", { idToken: winners[0]!.body.idToken, password: "changed-1" });
+    expect(changed.status).toBe(200);
+    expect((await call("signInWithPassword", { email: "race@example.com", password })).body.error.message).toBe("INVALID_PASSWORD");
+    expect((await call("signInWithPassword", { email: "race@example.com", password: "changed-1" })).status).toBe(200);
+  });
+
   it("accepts unsigned custom tokens with a uid, as the emulator does", async () => {
     const token = `${Buffer.from('{"alg":"none"}').toString("base64url")}.${Buffer.from(JSON.stringify({ uid: "device-7" })).toString("base64url")}.`;
     expect((await call("signInWithCustomToken", { token })).body.localId).toBe("device-7");
