@@ -1,11 +1,12 @@
 /**
  * A class on one laptop (issue #16 item 5): N boards running Assignment 2 against one local cloud, each with its own
  * account, each reading the sensor, writing the reading to the RTDB, reading it back and moving the servo every 2 s.
- * Prints, per N, the loop's p50/p99/max (the 2 s timer firing → the servo given its angle), the cloud's CPU, memory and largest event-loop stall (measured in the cloud's own process), and the boards'
- * processes' CPU; then the storage figures of bench/firebase-store.ts (a write and a restart at 0, 100k and 1M stored
- * nodes, acknowledged writes a second from 100 clients), measured by the same code.
+ * Prints, per N, the loop's p50/p99/max (the 2 s timer firing → the servo given its angle), the cloud's CPU, memory
+ * and largest event-loop stall (measured in the cloud's own process), and the boards' processes' CPU; then the
+ * storage figures of bench/firebase-store.ts (a write and a restart at 0, 100k and 1M stored nodes, acknowledged
+ * writes a second from 100 clients), measured by the same code (bench/support/emulator-storage.ts).
  *
- * What a board is: see bench/class-scale/board-worker.ts. The boards run in worker processes (--per-worker boards
+ * What a board is: see bench/class-scale/boards.ts. The boards run in worker processes (--per-worker boards
  * each) beside the cloud's process, so the machine's cores are shared by the cloud and the boards, as they would not
  * be in a class (each board is its own ESP32): the loop times are an upper bound for the cloud's share.
  *
@@ -40,6 +41,8 @@ const { values: args } = parseArgs({
   },
 });
 const LOOP_MS = 2000;
+/** Boards signing in at the same time, over all workers: a class switching on its boards, not all in one instant. */
+const SIGN_INS_AT_ONCE = 20;
 const runs = args.boards.split(",").map((item) => {
   const [count, kind = "full"] = item.split(":");
   if (!/^[1-9]\d*$/.test(count!) || !BOARD_KINDS.includes(kind as BoardKind)) throw new Error(`--boards takes N or N:full or N:app, separated by commas; got "${item}"`);
@@ -130,7 +133,7 @@ async function classRun(boards: number, kind: BoardKind, phases: "staggered" | "
       await worker.next("spawned");
       const mine = Array.from({ length: boards }, (_, n) => n).filter((n) => n % workerCount === w);
       // Staggered: board n fires n/N of the way through the 2 s, so the cloud sees an even stream.
-      const start: StartMessage = { type: "start", boards: mine, phases: mine.map((n) => (phases === "aligned" ? 0 : Math.floor((n * LOOP_MS) / boards))), firmwareConfig, authUrl, loopMs: LOOP_MS, kind };
+      const start: StartMessage = { type: "start", boards: mine, phases: mine.map((n) => (phases === "aligned" ? 0 : Math.floor((n * LOOP_MS) / boards))), firmwareConfig, authUrl, loopMs: LOOP_MS, kind, signInsAtOnce: Math.ceil(SIGN_INS_AT_ONCE / workerCount) };
       worker.process.send(start);
       await worker.next("ready");
     }),
@@ -172,8 +175,8 @@ async function classRun(boards: number, kind: BoardKind, phases: "staggered" | "
 
 console.log(`A class on one laptop: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), Node ${process.version}, ${seconds} s measured per run, loop every ${LOOP_MS / 1000} s`);
 console.log("board full = the lab's virtual board running Assignment 2 on the Node engine; app = Assignment 2's code and Firebase client without part models (bench/class-scale/boards.ts); each its own account and connections\n");
-console.log("| boards | board | loops | worker processes | loops measured | loop p50 | loop p99 | loop max | failed / not run | cloud CPU | cloud RSS (peak) | cloud's largest stall | boards' CPU | sign-in of all | load before → after |");
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+console.log("| boards | board | loops | worker processes | loops measured | loop p50 | loop p99 | loop max | failed / not run | cloud's answers p50 / p99 / max | cloud CPU | cloud RSS (peak) | cloud's largest stall | boards' CPU | sign-in of all | load before → after |");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 const ms = (value: number) => `${value.toFixed(value < 100 ? 1 : 0)} ms`;
 for (const { boards, kind } of runs) {
   for (const phases of args.aligned ? (["staggered", "aligned"] as const) : (["staggered"] as const)) {
@@ -181,19 +184,19 @@ for (const { boards, kind } of runs) {
     const notRun = run.ticks - run.loops.length - run.failures;
     console.log(
       `| ${run.boards} | ${run.kind} | ${run.phases} | ${run.workers} | ${run.loops.length} | ${ms(percentile(run.loops, 50))} | ${ms(percentile(run.loops, 99))} | ${ms(run.loops.at(-1) ?? Number.NaN)} | ` +
-        `${run.failures} / ${notRun} | ${(run.cloud.cpuCores * 100).toFixed(0)} % of a core | ${run.cloud.rssMb.toFixed(0)} MB (${run.cloud.peakRssMb.toFixed(0)}) | ` +
+        `${run.failures} / ${notRun} | ${ms(run.cloud.answers.p50)} / ${ms(run.cloud.answers.p99)} / ${ms(run.cloud.answers.max)} | ${(run.cloud.cpuCores * 100).toFixed(0)} % of a core | ${run.cloud.rssMb.toFixed(0)} MB (${run.cloud.peakRssMb.toFixed(0)}) | ` +
         `${ms(run.cloud.maxStallMs)} | ${(run.boardsCpu * 100).toFixed(0)} % of a core | ${run.signInS.toFixed(1)} s | ${run.loadBefore} → ${run.loadAfter} |`,
     );
   }
 }
-console.log("\nloop = the 2 s timer firing → the servo given its angle (sensor read, push, query read-back, angle mapped); not run = a tick skipped because the last loop was still running");
+console.log("\nloop = the 2 s timer firing → the servo given its angle (sensor read, push, query read-back, angle mapped); not run = a tick skipped because the last loop was still running; cloud's answers = each database request from its arrival to its response sent, in the cloud's process");
 
 if (args.sizes !== "none") {
   const storage = storageBench({ scratch, seconds: Number(args["storage-seconds"]) });
   const sizes = args.sizes.split(",").map(Number);
   console.log("\nStorage (the emulator alone, in its own process, with a data directory: fsync per group commit), bench/support/emulator-storage.ts\n");
   console.log("| stored nodes | PUT (median of 50, over HTTP) | × the PUT at 0 | restart: start + first GET (snapshot + 2,000-record log) | load |");
-  console.log("|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|");
   const base = await storage.restartCost("new", storage.emptyDataDir());
   let putAtZero = Number.NaN;
   for (const nodes of sizes) {

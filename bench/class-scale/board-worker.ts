@@ -21,6 +21,8 @@ export interface StartMessage {
   authUrl: string;
   loopMs: number;
   kind: BoardKind;
+  /** How many of this process's boards sign in at once. */
+  signInsAtOnce: number;
 }
 
 export interface WorkerReport {
@@ -40,7 +42,9 @@ interface Board {
 }
 
 if (!process.send) throw new Error("board-worker.ts is started by bench/class-scale.ts with an IPC channel");
-const send = (message: object) => process.send!(message);
+// The parent may be gone (it stopped on another worker's error): then so is this process, quietly.
+const send = (message: object) => process.connected && process.send!(message);
+process.on("disconnect", () => process.exit(0));
 const boards: Board[] = [];
 let window: { from: number; until: number; cpu: NodeJS.CpuUsage; at: number } | undefined;
 let loops: number[] = [];
@@ -92,10 +96,9 @@ async function startBoard(message: StartMessage, n: number, phase: number): Prom
 process.on("message", (message: { type: string } & Record<string, unknown>) => {
   if (message.type === "start") {
     const start = message as unknown as StartMessage;
-    // Sign-ins 20 at a time: a class switching on its boards, not 1,000 at the same millisecond.
     void (async () => {
-      for (let i = 0; i < start.boards.length; i += 20) {
-        const slice = start.boards.slice(i, i + 20);
+      for (let i = 0; i < start.boards.length; i += start.signInsAtOnce) {
+        const slice = start.boards.slice(i, i + start.signInsAtOnce);
         boards.push(...(await Promise.all(slice.map((n, j) => startBoard(start, n, start.phases[i + j]!)))));
       }
       send({ type: "ready" });

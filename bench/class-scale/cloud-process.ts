@@ -22,6 +22,8 @@ export interface CloudStats {
   /** The longest a 1 ms timer was late in the window: the largest event-loop stall. */
   maxStallMs: number;
   p99StallMs: number;
+  /** The database's own answer time (request received → response sent) in the window: p50, p99, max, count. */
+  answers: { p50: number; p99: number; max: number; count: number };
 }
 
 if (!process.send) throw new Error("cloud-process.ts is started by bench/class-scale.ts with an IPC channel");
@@ -29,6 +31,13 @@ const [dataDir, profileDir] = process.argv.slice(2);
 const profiler = profileDir ? new Session() : undefined;
 profiler?.connect();
 const cloud = await startLocalCloud({ databasePort: 0, authPort: 0, mqttPort: 0, dataDir });
+
+// The database's own share of a board's loop: each request timed from its arrival to its response's last byte.
+let answers: number[] = [];
+cloud.firebase.database.server.on("request", (_request, response) => {
+  const arrived = performance.now();
+  response.once("finish", () => answers.push(performance.now() - arrived));
+});
 
 // resolution 1 ms: the delay of a 1 ms timer, so a stall shorter than ~1 ms does not show
 const delay = monitorEventLoopDelay({ resolution: 1 });
@@ -44,6 +53,7 @@ process.on("message", (message: { type: string }) => {
     delay.enable();
     windowStart = { cpu: process.cpuUsage(), at: performance.now() };
     peakRss = process.memoryUsage.rss();
+    answers = [];
     void (async () => {
       if (profiler) {
         await profiler.post("Profiler.enable");
@@ -61,6 +71,7 @@ process.on("message", (message: { type: string }) => {
       peakRssMb: peakRss / 2 ** 20,
       maxStallMs: delay.max / 1e6,
       p99StallMs: delay.percentile(99) / 1e6,
+      answers: summary(answers),
     };
     void (async () => {
       if (profiler) {
@@ -73,4 +84,10 @@ process.on("message", (message: { type: string }) => {
     void cloud.close().then(() => process.exit(0));
   }
 });
+function summary(times: number[]): CloudStats["answers"] {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? Number.NaN, count: sorted.length };
+}
+
 process.send({ type: "ready", firmwareConfig: cloud.firmwareConfig, authUrl: cloud.firebase.authUrl });
