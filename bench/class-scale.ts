@@ -196,7 +196,7 @@ if (args.sizes !== "none") {
   const sizes = args.sizes.split(",").map(Number);
   console.log("\nStorage (the emulator alone, in its own process, with a data directory: fsync per group commit), bench/support/emulator-storage.ts\n");
   console.log("| stored nodes | PUT (median of 50, over HTTP) | × the PUT at 0 | restart: start + first GET (snapshot + 2,000-record log) | load |");
-  console.log("|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|");
   const base = await storage.restartCost("new", storage.emptyDataDir());
   let putAtZero = Number.NaN;
   for (const nodes of sizes) {
