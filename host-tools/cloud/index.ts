@@ -30,11 +30,18 @@ export const DEMO_USER = { email: "student@esplab.local", password: "123456" };
  * Ports default to Firebase's emulator suite and MQTT's (9000, 9099, 1883); 0 picks free ones.
  */
 export async function startLocalCloud(
-  options: { databasePort?: number; authPort?: number; mqttPort?: number; dataDir?: string; log?: (line: string) => void; clock?: Clock } = {},
+  options: { databasePort?: number; authPort?: number; mqttPort?: number; dataDir?: string; log?: (line: string) => void; clock?: Clock; databaseSecrets?: string[] } = {},
 ): Promise<LocalCloud> {
   let firebase: FirebaseEmulator | undefined;
   const angleFunction = readingToAngleFunction(() => firebase!);
-  firebase = await startFirebaseEmulator({ databasePort: options.databasePort, authPort: options.authPort, dataDir: options.dataDir, onWrite: angleFunction, clock: options.clock });
+  firebase = await startFirebaseEmulator({
+    databasePort: options.databasePort,
+    authPort: options.authPort,
+    dataDir: options.dataDir,
+    onWrite: angleFunction,
+    clock: options.clock,
+    databaseSecrets: options.databaseSecrets,
+  });
   let mqtt: MqttBroker;
   try {
     mqtt = await startMqttBroker({ port: options.mqttPort, dataDir: options.dataDir, log: options.log });

@@ -3,10 +3,12 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { startLocalCloud } from "../cloud/index.ts";
 
-const USAGE = `usage: esplab cloud [--database-port 9000] [--auth-port 9099] [--mqtt-port 1883] [--data DIR]
+const USAGE = `usage: esplab cloud [--database-port 9000] [--auth-port 9099] [--mqtt-port 1883] [--data DIR] [--database-secret S]
 
 Runs the local cloud on 127.0.0.1: the Firebase emulator (Realtime Database + Auth, the same paths and ports as
-Firebase's emulator suite) and an MQTT broker. Data persists in --data (default .esplab/cloud). Ctrl-C stops it.`;
+Firebase's emulator suite) and an MQTT broker. Data persists in --data (default .esplab/cloud). Ctrl-C stops it.
+  --database-secret S  a legacy database secret the database takes as full access (?auth=S), for firmware that
+                       uses one (firebase_database_secret); also ESPLAB_DATABASE_SECRET. At least 16 characters.`;
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -16,6 +18,7 @@ export async function run(args: string[]): Promise<number> {
       "auth-port": { type: "string", default: "9099" },
       "mqtt-port": { type: "string", default: "1883" },
       data: { type: "string" },
+      "database-secret": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -28,7 +31,12 @@ export async function run(args: string[]): Promise<number> {
     if (!Number.isInteger(value) || value < 0 || value > 65535) throw new UsageError("PORT", `--${name} must be 0–65535, got "${text}"`);
     return value;
   };
+  const secret = values["database-secret"] ?? process.env.ESPLAB_DATABASE_SECRET;
+  if (secret !== undefined && secret.length < 16) {
+    throw new UsageError("DATABASE_SECRET", "--database-secret must be at least 16 characters (a short secret is a guessable admin password)");
+  }
   const cloud = await startLocalCloud({
+    databaseSecrets: secret ? [secret] : undefined,
     databasePort: port("database-port", values["database-port"]!),
     authPort: port("auth-port", values["auth-port"]!),
     mqttPort: port("mqtt-port", values["mqtt-port"]!),

@@ -25,6 +25,8 @@ export interface FirebaseConfig {
   idToken?: string;
   /** Sign in anonymously when nothing else is configured (`firebase_anonymous`). */
   anonymous?: boolean;
+  /** A legacy database secret (`firebase_database_secret`): the database past its rules, no Auth (deprecated by Firebase). */
+  databaseSecret?: string;
 }
 
 type Flat = Record<string, string | number | boolean | undefined>;
@@ -49,6 +51,7 @@ export function firebaseConfigFrom(values: Flat): FirebaseConfig {
     refreshToken: text("firebase_refresh_token"),
     idToken: text("firebase_id_token"),
     anonymous: values.firebase_anonymous === true || values.firebase_anonymous === "true",
+    databaseSecret: text("firebase_database_secret"),
   };
 }
 
@@ -85,7 +88,8 @@ export async function connectFirebase(
       }
     }
   }
-  const db = new Database({ databaseUrl: config.databaseUrl, http, clock: platform.clock, auth, emulatorHost: config.databaseEmulatorHost });
+  // With an ID token the secret is not sent: the rules then see the user, as the firmware asked by signing in.
+  const db = new Database({ databaseUrl: config.databaseUrl, http, clock: platform.clock, auth, emulatorHost: config.databaseEmulatorHost, databaseSecret: config.databaseSecret });
   return { http, auth, db };
 }
 

@@ -22,6 +22,13 @@ export interface DatabaseOptions {
   auth?: TokenSource;
   /** An OAuth2 access token (service accounts), sent as `?access_token=`; or the emulator's admin token "owner". */
   accessToken?: string;
+  /**
+   * A legacy database secret (Firebase console → Project settings → Service accounts → Database secrets), sent as
+   * `?auth=<secret>`: full access past the rules, as the Arduino clients' "legacy token". Firebase deprecates secrets
+   * (the current "Authenticate REST Requests" page documents only OAuth2 access tokens and ID tokens); prefer a signed-in
+   * user. It never expires, so a 401 is not retried: it says the secret was refused.
+   */
+  databaseSecret?: string;
   /** `host:port` of a database emulator, as FIREBASE_DATABASE_EMULATOR_HOST would say. */
   emulatorHost?: string;
   /** Bound on a read's response body. */
@@ -43,6 +50,8 @@ interface Call {
   headers?: Record<string, string>;
   /** Statuses returned to the caller rather than thrown. */
   accept?: number[];
+  /** The location's priority (`<path>/.priority.json`) rather than its value. */
+  priority?: boolean;
   action: string;
 }
 
@@ -93,10 +102,38 @@ export class Database {
     await this.#call({ method: "DELETE", path, action: "remove" });
   }
 
+  /**
+   * A location's priority (REST reference, "Priorities": `/.priority.json`); null where none is set. Priorities order
+   * children under `orderBy="$priority"`.
+   */
+  async getPriority(path: string): Promise<string | number | null> {
+    const response = await this.#call({ method: "GET", path, priority: true, action: "get priority" });
+    return jsonBody(response, `get priority ${path}`) as string | number | null;
+  }
+
+  /** Sets the priority of an existing location (a PUT to `/.priority.json`: Firebase takes no other method there). */
+  async setPriority(path: string, priority: string | number | null): Promise<void> {
+    checkPriority(priority, pathLabel(path));
+    await this.#call({ method: "PUT", path, priority: true, body: priority, action: "set priority" });
+  }
+
+  /** Writes a value and its priority in one PUT (`{".value": v, ".priority": p}`, as the REST reference writes it). */
+  async setWithPriority(path: string, value: JsonValue, priority: string | number | null, options: WriteOptions = {}): Promise<void> {
+    checkValue(value, pathLabel(path));
+    checkPriority(priority, pathLabel(path));
+    const body: JsonValue =
+      value !== null && typeof value === "object" && !Array.isArray(value) ? { ...value, ".priority": priority } : { ".value": value, ".priority": priority };
+    await this.#call({ method: "PUT", path, body, params: silent(options), action: "set" });
+  }
+
   /** Runs a query; the answer comes back as [key, value] pairs in Firebase's order. */
   async query(path: string, query: Query): Promise<Array<[string, JsonValue]>> {
-    const response = await this.#call({ method: "GET", path, params: query.toParams(), action: "query" });
-    return query.apply(childrenOf(jsonBody(response, `query ${path}`) as JsonValue));
+    // A plain GET leaves priorities out; ordering by them here needs the export format, stripped again after.
+    const byPriority = query.orderBy.kind === "priority";
+    const params = byPriority ? { ...query.toParams(), format: "export" } : query.toParams();
+    const response = await this.#call({ method: "GET", path, params, action: "query" });
+    const found = query.apply(childrenOf(jsonBody(response, `query ${path}`) as JsonValue));
+    return byPriority ? found.map(([key, value]) => [key, withoutPriorities(value)]) : found;
   }
 
   /** Reads a value with its ETag, for a conditional write. */
@@ -149,13 +186,16 @@ export class Database {
   }
 
   /** The full URL of a path with the namespace and credentials (for the stream; keep it out of logs). */
-  async urlFor(path: string, params: Record<string, string | number | boolean | undefined> = {}, forceRefresh = false): Promise<string> {
+  async urlFor(path: string, params: Record<string, string | number | boolean | undefined> = {}, forceRefresh = false, priority = false): Promise<string> {
     const segments = pathSegments(path);
+    if (priority) segments.push(".priority"); // a metadata key: no user key may start with "."
+
     const all: Record<string, string | number | boolean | undefined> = {};
     if (this.location.sendNamespace) all.ns = this.location.namespace;
     for (const name of Object.keys(params)) all[name] = params[name];
     if (this.#options.auth) all.auth = await this.#options.auth.getIdToken({ forceRefresh });
     else if (this.#options.accessToken) all.access_token = this.#options.accessToken;
+    else if (this.#options.databaseSecret) all.auth = this.#options.databaseSecret;
     const query = encodeQuery(all);
     return `${this.location.base}/${encodePath(segments.join("/"))}.json${query ? `?${query}` : ""}`;
   }
@@ -181,7 +221,7 @@ export class Database {
   async #call(call: Call): Promise<HttpResponse> {
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
     for (let attempt = 0; ; attempt++) {
-      const url = await this.urlFor(call.path, call.params, attempt > 0);
+      const url = await this.urlFor(call.path, call.params, attempt > 0, call.priority);
       const headers: Record<string, string> = { ...call.headers };
       if (body !== undefined) headers["Content-Type"] = "application/json";
       const response = await this.#options.http.request({
@@ -198,9 +238,23 @@ export class Database {
         this.#options.auth.invalidate();
         continue;
       }
-      throw databaseError(call, response);
+      throw databaseError(call, response, !this.#options.auth && !this.#options.accessToken && Boolean(this.#options.databaseSecret));
     }
   }
+}
+
+/** A value in the export format as a plain one: `.priority` keys dropped, `{".value": v}` as v (bottom-up, natively). */
+function withoutPriorities(value: JsonValue): JsonValue {
+  if (value === null || typeof value !== "object") return value;
+  return JSON.parse(JSON.stringify(value), (key, item) =>
+    key === ".priority" ? undefined : item !== null && typeof item === "object" && ".value" in item ? item[".value"] : item,
+  ) as JsonValue;
+}
+
+/** Firebase's priorities are strings, numbers or null (REST reference, "Priorities"). */
+function checkPriority(priority: unknown, where: string): void {
+  if (priority === null || typeof priority === "string" || (typeof priority === "number" && Number.isFinite(priority))) return;
+  throw new UsageError("BAD_PRIORITY", `the priority for ${where} must be a string, a finite number or null, not ${typeof priority}`);
 }
 
 function silent(options: WriteOptions): Record<string, string | undefined> {
@@ -217,11 +271,13 @@ function etagOf(response: HttpResponse, path: string): string {
   return etag;
 }
 
-function databaseError(call: Call, response: HttpResponse): DatabaseError {
+function databaseError(call: Call, response: HttpResponse, bySecret: boolean): DatabaseError {
   const said = serverMessageOf(response);
   const where = pathLabel(call.path);
   let hint = "";
-  if (response.status === 401) {
+  if (response.status === 401 && bySecret) {
+    hint = " — the database secret was refused: it may have been revoked (Project settings → Service accounts → Database secrets)";
+  } else if (response.status === 401) {
     hint = " — the security rules refused this request (or the token was rejected): sign in, or allow it in the rules";
   } else if (/Index not defined/i.test(said)) {
     hint = " — add the .indexOn the message names to the database rules";

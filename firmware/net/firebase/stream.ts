@@ -6,6 +6,7 @@ import type { HttpStream } from "../http/client.ts";
 import { HttpError } from "../http/errors.ts";
 import { SseParser, type SseEvent } from "../http/sse.ts";
 import type { JsonValue } from "./ordering.ts";
+import type { Query } from "./query.ts";
 import type { Database } from "./rtdb.ts";
 import { type Change, MAX_TREE_DEPTH, depthOf, diff, getAt, normalize, setAt } from "./tree.ts";
 
@@ -27,6 +28,11 @@ export interface StreamHandlers {
 }
 
 export interface StreamOptions {
+  /**
+   * Streams a query's window instead of the whole location (orderBy with startAt/endAt/equalTo/limitTo…): the server
+   * sends the children that enter the window and a null for each that leaves it, so the local copy is the query's result.
+   */
+  query?: Query;
   /** With no byte for this long (Firebase sends keep-alive every ~30 s) the connection is presumed dead. */
   silenceMs?: number;
   backoff?: BackoffOptions;
@@ -65,6 +71,7 @@ export class RtdbStream {
   #connects = 0;
   /** The last drop was for a malformed event and no sync has succeeded since: a second one stops the stream. */
   #droppedForBadEvent = false;
+  readonly #queryParams: Record<string, string | number>;
 
   constructor(db: Database, path: string, handlers: StreamHandlers, options: StreamOptions) {
     this.#db = db;
@@ -72,6 +79,7 @@ export class RtdbStream {
     this.#handlers = handlers;
     this.#silenceMs = options.silenceMs ?? 45_000;
     this.#maxEventBytes = options.maxEventBytes ?? 64 * 1024;
+    this.#queryParams = options.query?.toParams() ?? {};
     this.#backoff = new Backoff(options.backoff ?? { initialMs: 1000, maxMs: 60_000, factor: 2, jitter: 0.3 });
     void this.#connect(false);
   }
@@ -99,7 +107,7 @@ export class RtdbStream {
     this.#connects++;
     const parser = new SseParser({ onEvent: (event) => this.#onEvent(generation, event), maxEventBytes: this.#maxEventBytes });
     try {
-      const url = await this.#db.urlFor(this.#path, {}, forceRefresh);
+      const url = await this.#db.urlFor(this.#path, this.#queryParams, forceRefresh);
       if (generation !== this.#generation) return;
       const connection = await this.#db.http.stream(
         { url, headers: { Accept: "text/event-stream" } },

@@ -32,6 +32,11 @@ export interface DatabaseServerOptions {
   /** Browser origins allowed besides this computer's own pages (see cors.ts); ["*"] for any. */
   corsOrigins?: string[];
   compaction?: CompactionOptions;
+  /**
+   * Legacy database secrets: `?auth=<secret>` is the administrator, past the rules, as a secret from Firebase's
+   * console (Project settings → Service accounts → Database secrets) is on Firebase. For clients that use one.
+   */
+  databaseSecrets?: string[];
 }
 
 class HttpFailure extends Error {
@@ -306,7 +311,7 @@ export class DatabaseServer {
     const header = request.headers.authorization?.replace(/^Bearer\s+/i, "");
     const token = params.get("auth") ?? params.get("access_token") ?? header;
     if (!token) return { admin: false, auth: null };
-    if (token === "owner") return { admin: true };
+    if (token === "owner" || this.#options.databaseSecrets?.includes(token)) return { admin: true };
     const claims = this.#options.tokens.verify(token, this.#options.now());
     if (!claims) throw new HttpFailure(401, "Unauthorized request.");
     return { admin: false, auth: { uid: claims.uid, provider: claims.provider, token: claims.claims } };

@@ -32,6 +32,8 @@ export interface FirebaseEmulatorOptions {
   corsOrigins?: string[];
   /** When the log is folded into a snapshot; pauseAt is for crash tests only (store.ts CompactionOptions). */
   compaction?: CompactionOptions;
+  /** Legacy database secrets the database takes as the administrator (`?auth=<secret>`). */
+  databaseSecrets?: string[];
 }
 
 export interface FirebaseEmulator {
@@ -53,7 +55,7 @@ export async function startFirebaseEmulator(options: FirebaseEmulatorOptions = {
   // Whole milliseconds, as Date.now gives them: a virtual clock's time is fractional, Firebase's timestamps are not.
   const now = options.now ?? (clock ? () => Math.floor(clock.epochMs() ?? Date.now()) : Date.now);
   const tokens = new TokenAuthority(options.projectId ?? "demo-esplab", options.dataDir);
-  const database = new DatabaseServer({ dataDir: options.dataDir, tokens, now, enforceIndexes: options.enforceIndexes, keepAliveMs: options.keepAliveMs, clock, onWrite: options.onWrite, corsOrigins: options.corsOrigins, compaction: options.compaction });
+  const database = new DatabaseServer({ dataDir: options.dataDir, tokens, now, enforceIndexes: options.enforceIndexes, keepAliveMs: options.keepAliveMs, clock, onWrite: options.onWrite, corsOrigins: options.corsOrigins, compaction: options.compaction, databaseSecrets: options.databaseSecrets });
   const auth = new AuthServer({ tokens, now, idTokenLifetimeSec: options.idTokenLifetimeSec ?? 3600, dataDir: options.dataDir, corsOrigins: options.corsOrigins });
   if (options.rules) await database.store("default").commit({ rules: options.rules });
   const listen = (server: Server, port: number) =>

@@ -39,6 +39,18 @@ describe("connectFirebase", () => {
     second.http.close();
   });
 
+  it("uses a configured database secret as ?auth= when no user signs in, and keeps it out of a signed-in session", async () => {
+    const platform = { transport: new NodeTransport(), clock: new VirtualClock({ epochMs: Date.now() }), storage: new MemoryStorage() };
+    const config = firebaseConfigFrom({ firebase_database_url: "https://d.firebaseio.com", firebase_database_secret: "s3cret-example-value" });
+    expect(config.databaseSecret).toBe("s3cret-example-value");
+    const bySecret = await connectFirebase(platform, config);
+    expect(await bySecret.db.urlFor("a/b")).toBe("https://d.firebaseio.com/a/b.json?auth=s3cret-example-value");
+    bySecret.http.close();
+    const signedIn = await connectFirebase(platform, { ...config, apiKey: "test-key", authEmulatorHost: host, email: "dev@example.com", password: "pw1234" });
+    expect(await signedIn.db.urlFor("a")).not.toContain("s3cret");
+    signedIn.http.close();
+  });
+
   it("says how to sign in when an API key is set but no method is", async () => {
     const platform = { transport: new NodeTransport(), clock: new VirtualClock(), storage: new MemoryStorage() };
     await expect(connectFirebase(platform, { apiKey: "test-key", databaseUrl: "https://d.firebaseio.com", authEmulatorHost: host })).rejects.toThrow(

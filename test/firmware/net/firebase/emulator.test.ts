@@ -23,7 +23,9 @@ interface Emulator {
   authUrl: string;
   close(): Promise<void>;
 }
-type Start = (options: { databasePort: number; authPort: number; idTokenLifetimeSec?: number; dataDir?: string }) => Promise<Emulator>;
+type Start = (options: { databasePort: number; authPort: number; idTokenLifetimeSec?: number; dataDir?: string; databaseSecrets?: string[] }) => Promise<Emulator>;
+/** A made-up legacy database secret the emulator is told to accept (no real credential). */
+const SECRET = "example-database-secret-0123456789";
 
 const EMULATOR_DIR = path.resolve(import.meta.dirname, "../../../../host-tools/cloud/firebase");
 const candidates = ["index.ts", "emulator.ts"].map((file) => path.join(EMULATOR_DIR, file)).filter((file) => fs.existsSync(file));
@@ -58,7 +60,7 @@ describe.skipIf(!start)("RTDB and Auth clients against the local emulator", () =
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "esplab-fb-"));
-    emulator = await start!({ databasePort: 0, authPort: 0, idTokenLifetimeSec: 3, dataDir });
+    emulator = await start!({ databasePort: 0, authPort: 0, idTokenLifetimeSec: 3, dataDir, databaseSecrets: [SECRET] });
     const rules = {
       rules: {
         open: { ".read": true, ".write": true, ".indexOn": ["name", "height"] },
@@ -131,6 +133,49 @@ describe.skipIf(!start)("RTDB and Auth clients against the local emulator", () =
     expect(await db.query("open/people", query().orderByChild("name").startsWith("ab"))).toEqual(found);
   });
 
+  // https://firebase.google.com/docs/reference/rest/database, "Priorities": read and written at /.priority.json, and
+  // {".value", ".priority"} in a PUT; children then order by them under orderBy="$priority".
+  it("reads and writes priorities, and orders by them", async () => {
+    const db = admin();
+    await db.setWithPriority("open/prio/a", { n: 1 }, 3);
+    await db.setWithPriority("open/prio/b", "plain", 1);
+    await db.set("open/prio/c", true);
+    await db.setPriority("open/prio/c", 2);
+    expect(await db.getPriority("open/prio/a")).toBe(3);
+    expect(await db.getPriority("open/prio/c")).toBe(2);
+    expect(await db.get("open/prio/b")).toBe("plain");
+    expect(await db.query("open/prio", query().orderByPriority())).toEqual([["b", "plain"], ["c", true], ["a", { n: 1 }]]);
+    expect(await db.query("open/prio", query().orderByPriority().startAt(2))).toEqual([["c", true], ["a", { n: 1 }]]);
+    await db.setPriority("open/prio/a", null);
+    expect(await db.getPriority("open/prio/a")).toBeNull();
+    await expect(db.setPriority("open/prio/a", Number.NaN)).rejects.toThrow(/priority .* must be a string, a finite number or null/);
+  });
+
+  it("streams a query's window: children entering and leaving it", async () => {
+    const db = admin();
+    await db.set("open/board", { a: { score: 5 }, b: { score: 9 }, c: { score: 1 } });
+    let latest: JsonValue = null;
+    const stream = db.listen("open/board", { onChange: (_changes, value) => void (latest = value) }, { query: query().orderByChild("score").limitToLast(2) });
+    try {
+      expect(await waitFor(() => JSON.stringify(latest) === JSON.stringify({ a: { score: 5 }, b: { score: 9 } }), 5000)).toBe(true);
+      await db.set("open/board/d", { score: 7 }); // d enters, a leaves
+      expect(await waitFor(() => JSON.stringify(latest) === JSON.stringify({ b: { score: 9 }, d: { score: 7 } }), 5000)).toBe(true);
+      await db.set("open/board/c", { score: 2 }); // outside the window: nothing changes
+      await db.set("open/board/b", { score: 10 });
+      expect(await waitFor(() => JSON.stringify(latest) === JSON.stringify({ b: { score: 10 }, d: { score: 7 } }), 5000)).toBe(true);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("takes a legacy database secret as full access past the rules, and names a refused one", async () => {
+    const secretDb = new Database({ databaseUrl: withNs(emulator.databaseUrl), http: newHttp(), clock, databaseSecret: SECRET });
+    await secretDb.set("devices/someone-else/x", 1); // the rules allow only the owner's uid here
+    expect(await secretDb.get("devices/someone-else/x")).toBe(1);
+    const wrong = new Database({ databaseUrl: withNs(emulator.databaseUrl), http: newHttp(), clock, databaseSecret: "not-the-secret" });
+    await expect(wrong.get("devices/someone-else/x")).rejects.toThrow(/401.*the database secret was refused/);
+  });
+
   it("signs in, is refused by rules without auth, and maps Auth errors", async () => {
     const auth = newAuth();
     const user = await auth.signInAnonymously();
@@ -177,7 +222,7 @@ describe.skipIf(!start)("RTDB and Auth clients against the local emulator", () =
     const authPort = Number(hostPort(emulator.authUrl).split(":").pop());
     await emulator.close();
     expect(await waitFor(() => stream.status === "reconnecting", 5000)).toBe(true);
-    emulator = await start!({ databasePort: port, authPort, idTokenLifetimeSec: 3, dataDir });
+    emulator = await start!({ databasePort: port, authPort, idTokenLifetimeSec: 3, dataDir, databaseSecrets: [SECRET] });
     expect(await waitFor(() => stream.status === "live", 10_000)).toBe(true);
     await admin().set("open/restart/b", 20);
     expect(await waitFor(() => seen.some((c) => c.path === "/b" && c.value === 20), 5000)).toBe(true);
