@@ -16,6 +16,7 @@ const NOT_IN_MANIFEST = new Set([
   "firebase_password",
   "firebase_refresh_token",
   "firebase_id_token",
+  "firebase_database_secret",
   "mqtt_password",
   "aws_certificate",
   "aws_private_key",
