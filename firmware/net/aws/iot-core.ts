@@ -30,8 +30,11 @@ export interface AwsIotOptions {
   certificate: string;
   privateKey: string;
   rootCa: string;
-  /** 8883 (default) or 443 (ALPN x-amzn-mqtt-ca, for networks that only let HTTPS out). */
-  port?: 8883 | 443;
+  /**
+   * 8883 (default) or 443 (ALPN x-amzn-mqtt-ca, for networks that only let HTTPS out) at AWS; a local
+   * `esplab iot` may listen on another port.
+   */
+  port?: number;
   keepAliveSeconds?: number;
   cleanSession?: boolean;
   will?: MqttClientOptions["will"];
@@ -44,7 +47,7 @@ export function awsIotTarget(options: AwsIotOptions): ConnectTarget {
   if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(endpoint ?? "")) {
     throw new MqttUsageError("BAD_ENDPOINT", `AWS IoT endpoint ${JSON.stringify(endpoint)} is not a host name; copy it from "aws iot describe-endpoint --endpoint-type iot:Data-ATS"`);
   }
-  if (port !== 8883 && port !== 443) {
+  if (!Number.isInteger(port) || port < 1 || port > 65535 || port === 1883) {
     throw new MqttUsageError("BAD_PORT", `AWS IoT Core takes MQTT over TLS on port 8883, or 443 with ALPN; port ${String(port)} will not work`);
   }
   for (const [name, pem, label] of [
@@ -64,13 +67,18 @@ export function awsIotTarget(options: AwsIotOptions): ConnectTarget {
     port,
     timeoutMs: options.timeoutMs ?? 15_000,
     tls: {
-      serverName: endpoint,
+      // SNI carries host names only (RFC 6066); a local endpoint given as an address goes without
+      ...(isAddress(endpoint) ? {} : { serverName: endpoint }),
       ca: [options.rootCa],
       certificate: options.certificate,
       key: options.privateKey,
       ...(port === 443 ? { alpn: [AWS_MQTT_ALPN] } : {}),
     },
   };
+}
+
+function isAddress(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
 }
 
 export function checkThingName(thingName: string): void {

@@ -5,10 +5,11 @@ import { AWS_IOT_LIMITS } from "../../../../firmware/net/aws/iot-core.ts";
 import { NodeTransport } from "../../../../host-tools/platform/node-transport.ts";
 import { SystemClock } from "../../../../host-tools/platform/system-clock.ts";
 import { startAedes, waitFor, type TestBroker } from "../mqtt/brokers.ts";
-import { FakeShadowService } from "./fake-shadow-service.ts";
+import { ShadowService } from "../../../../host-tools/cloud/iot/shadow-service.ts";
 
 let broker: TestBroker;
-let service: FakeShadowService;
+let service: ShadowService;
+let requests: { topic: string; body: any }[];
 const clock = new SystemClock();
 const clients: MqttClient[] = [];
 
@@ -21,14 +22,15 @@ function connectShadow(clientId: string, thingName = "lab-thing", timeoutMs = 20
 
 beforeEach(async () => {
   broker = await startAedes();
-  service = new FakeShadowService(broker.aedes);
+  requests = [];
+  service = new ShadowService(broker.aedes, { onRequest: ({ topic, body }) => requests.push({ topic, body }) });
 });
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   await broker.close();
 });
 
-describe("DeviceShadow against a shadow service on aedes", () => {
+describe("DeviceShadow against the local AWS IoT Core's shadow service", () => {
   it("get of a shadow that does not exist is rejected with 404 and says how to create it", async () => {
     const { client, shadow } = connectShadow("lab-thing");
     await client.connect();
@@ -96,7 +98,7 @@ describe("DeviceShadow against a shadow service on aedes", () => {
     expect((results[0] as PromiseFulfilledResult<{ state: unknown }>).value.state).toEqual({ reported: { a: 1 } });
     expect((results[1] as PromiseFulfilledResult<{ state: unknown }>).value.state).toEqual({ reported: { b: 2 } });
     expect((results[3] as PromiseFulfilledResult<{ state: unknown }>).value.state).toEqual({ reported: { d: 4 } });
-    const tokens = service.requests.map((r) => r.body.clientToken);
+    const tokens = requests.map((r) => r.body.clientToken);
     expect(new Set(tokens).size).toBe(tokens.length);
   });
 
@@ -123,10 +125,10 @@ describe("DeviceShadow against a shadow service on aedes", () => {
     await client.connect();
     await expect(shadow.updateReported({ log: "x".repeat(8200) })).rejects.toMatchObject({ code: "STATE_TOO_LARGE" });
     await expect(shadow.updateReported({ a: { b: { c: { d: { e: { f: { g: 1 } } } } } } })).rejects.toMatchObject({ code: "STATE_TOO_DEEP" });
-    expect(service.requests).toEqual([]);
+    expect(requests).toEqual([]);
     // a thing whose shadow topics nobody answers
     const silent = new DeviceShadow({ client, clock, thingName: "nobody-home", timeoutMs: 200 });
-    service.silent = true;
+    service.close();
     await expect(silent.get()).rejects.toMatchObject({ code: "SHADOW_TIMEOUT" });
   });
 });
