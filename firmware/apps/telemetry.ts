@@ -1,5 +1,6 @@
 import type { EsplabError } from "../core/errors.ts";
 import { utf8Decode } from "../core/utf8.ts";
+import { DeviceJobs, type JobExecution, type JobOutcome } from "../net/aws/jobs.ts";
 import { DeviceShadow } from "../net/aws/shadow.ts";
 import type { MqttClient, MqttMessage } from "../net/mqtt/client.ts";
 import type { Platform, TimerHandle } from "../ports/index.ts";
@@ -23,15 +24,17 @@ export function readingPayload(reading: RangeReading, seq: number, epochMs: numb
  * MQTT telemetry and commands: readings to `sensor/<id>` (QoS 1, kept in Storage until the broker has them, numbered
  * with a sequence that survives reboots), `cmd/<id>/servo` and `cmd/<id>/lcd` obeyed (refusals explained on
  * `status/<id>/error`), `status/<id>` retained "online", and "offline" through the Last Will. With the AWS profile the
- * servo angle is also the device shadow's reported state, and desired changes move it.
+ * servo angle is also the device shadow's reported state, desired changes move it, and an AWS IoT job
+ * `{"operation": "set-interval", "interval_ms": N}` changes how often readings go out.
  */
 class Telemetry implements App {
   readonly #platform: Platform;
   readonly #devices: Devices;
   readonly #client: MqttClient;
   readonly #id: string;
-  readonly #timer: TimerHandle;
+  #timer: TimerHandle;
   readonly #shadow: DeviceShadow | undefined;
+  readonly #jobs: DeviceJobs | undefined;
   #connection = "connecting";
   #lastEvent = "";
   #angle: number | undefined;
@@ -77,6 +80,8 @@ class Telemetry implements App {
         this.#moveServo(result.value, "shadow");
       });
       this.#shadow.start().catch((error: EsplabError) => platform.log(`shadow: ${error.message}`));
+      this.#jobs = new DeviceJobs({ client: this.#client, clock: platform.clock, thingName: this.#id, handler: (job) => this.#runJob(job), log: platform.log });
+      this.#jobs.start().catch((error: EsplabError) => platform.log(`jobs: ${error.message}`));
     }
 
     this.#client.connect().catch((error: EsplabError) => {
@@ -88,6 +93,21 @@ class Telemetry implements App {
     });
     const interval = Number(setting(config, "telemetry_interval_ms") ?? 2000);
     this.#timer = platform.clock.setInterval(() => this.#publishReading(), Number.isFinite(interval) && interval >= 100 ? interval : 2000);
+  }
+
+  /** An AWS IoT job: `{"operation": "set-interval", "interval_ms": 5000}` changes how often readings go out. */
+  #runJob(job: JobExecution): JobOutcome {
+    const document = job.jobDocument ?? {};
+    if (document.operation !== "set-interval") return { status: "REJECTED", statusDetails: { reason: `unknown operation ${JSON.stringify(document.operation ?? null)}; this app knows set-interval` } };
+    const interval = document.interval_ms;
+    if (typeof interval !== "number" || !Number.isInteger(interval) || interval < 100 || interval > 3_600_000) {
+      return { status: "REJECTED", statusDetails: { reason: "interval_ms must be a whole number of milliseconds, 100 to 3600000" } };
+    }
+    this.#platform.clock.clear(this.#timer);
+    this.#timer = this.#platform.clock.setInterval(() => this.#publishReading(), interval);
+    this.#lastEvent = `every ${interval}ms`.slice(0, 16);
+    this.#show();
+    return { status: "SUCCEEDED", statusDetails: { interval_ms: String(interval) } };
   }
 
   #publishReading(): void {
@@ -147,6 +167,7 @@ class Telemetry implements App {
     this.#stopped = true;
     this.#platform.clock.clear(this.#timer);
     this.#shadow?.close();
+    this.#jobs?.close();
     this.#client.close();
     this.#devices.close();
   }

@@ -12,3 +12,4 @@ export {
   type ShadowState,
   type JsonValue,
 } from "./shadow.ts";
+export { DeviceJobs, JobRejectedError, type DeviceJobsOptions, type JobExecution, type JobHandler, type JobOutcome } from "./jobs.ts";
