@@ -150,7 +150,7 @@ export class IotRegistry {
     const records = this.#lookup(thingOrCertificate);
     for (const record of records) {
       if (record.status === "REVOKED" && status !== "REVOKED") {
-        throw new UsageError("revoked", `certificate ${record.certificateId.slice(0, 12)}… of ${record.thingName} is revoked, and a revoked certificate stays revoked (as in AWS): make the thing a new one`);
+        throw new UsageError("revoked", `certificate ${record.certificateId.slice(0, 12)}… of ${record.thingName} is revoked, and a revoked certificate stays revoked (as in AWS): esplab iot delete-thing ${record.thingName}, then create-thing it again`);
       }
       record.status = status;
     }
