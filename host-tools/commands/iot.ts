@@ -118,7 +118,8 @@ async function createThing(dataDir: string, thingName: string, values: { policy?
     policy = { name: path.basename(values.policy, ".json"), document };
   }
   const out = path.resolve(values.out ?? path.join(dataDir, "things", thingName));
-  if (fs.existsSync(path.join(out, "private.pem.key"))) throw new UsageError("exists", `${out} already holds a thing's key; choose another --out`);
+  const registered = registry.things().some((entry) => entry.thing.thingName === thingName);
+  if (!registered && fs.existsSync(path.join(out, "private.pem.key"))) throw new UsageError("exists", `${out} already holds a thing's key; choose another --out`);
   const { certificate, record } = await registry.createThing(thingName, policy ? { policy } : {});
   fs.mkdirSync(out, { recursive: true, mode: 0o700 });
   fs.writeFileSync(path.join(out, "certificate.pem.crt"), certificate.certificatePem);
