@@ -15,6 +15,7 @@ const commands: Record<string, Entry> = {
   // on the laptop
   new: { summary: "make your own firmware project: an app, its wiring, a starter scenario (then npm install && npm start)", load: () => import("./commands/new.ts") },
   wiring: { summary: "check a board's wiring (esplab's or a Wokwi diagram.json) and convert between the two", load: () => import("./commands/wiring.ts") },
+  dashboard: { summary: "live charts of every device's readings in a readings store, with time range, device filter and CSV", load: () => import("./commands/dashboard.ts") },
   iot: { summary: "a local AWS IoT Core: things with X.509 certificates, mutual TLS, policies, shadows and jobs", load: () => import("./commands/iot.ts") },
   lab: { summary: "the virtual board, the local cloud and the lab page (what npm start runs)", load: () => import("./commands/lab.ts") },
   test: { summary: "a project's npm test: type check as device code, both bundles, then its scenarios", load: () => import("./commands/test.ts") },
