@@ -4,11 +4,13 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { startIotCore } from "../cloud/iot/iot-core.ts";
 import { submitJob } from "../cloud/iot/jobs-service.ts";
+import { loadRulesFile } from "../cloud/iot/rules/rules-engine.ts";
+import { openReadingsStore } from "../cloud/readings/open-store.ts";
 import { IotRegistry, type CertificateStatus } from "../cloud/iot/registry.ts";
 
 const DEFAULT_DATA = path.resolve(import.meta.dirname, "../../.esplab/iot");
 
-const USAGE = `usage: esplab iot start [--port 8883] [--alpn-port 443] [--host 127.0.0.1] [--data DIR] [-v]
+const USAGE = `usage: esplab iot start [--port 8883] [--alpn-port 443] [--host 127.0.0.1] [--rules FILE.yaml] [--data DIR] [-v]
        esplab iot create-thing NAME [--policy FILE.json] [--out DIR] [--data DIR]
        esplab iot list [--data DIR]
        esplab iot activate|deactivate|revoke NAME-OR-CERTIFICATE-ID [--data DIR]
@@ -20,6 +22,7 @@ on --alpn-port, as AWS does on 443), AWS policies, the Device Shadow and Jobs se
 kept in --data (default .esplab/iot). create-thing writes the thing's certificate.pem.crt, private.pem.key,
 public.pem.key, root-CA.pem and an esplab.config.json for the virtual board into --out (default DATA/things/NAME):
   npx esplab lab --app telemetry --config .esplab/iot/things/NAME/esplab.config.json
+--rules takes topic rules in AWS IoT SQL with republish, http and readings actions (docs/aws-iot.md, "Rules").
 With --host 0.0.0.0 boards on your network can connect; give them this laptop's address as aws_endpoint.`;
 
 export async function run(args: string[]): Promise<number> {
@@ -33,6 +36,7 @@ export async function run(args: string[]): Promise<number> {
       "alpn-port": { type: "string" },
       host: { type: "string" },
       policy: { type: "string" },
+      rules: { type: "string" },
       out: { type: "string" },
       thing: { type: "string", multiple: true },
       document: { type: "string" },
@@ -82,8 +86,16 @@ function portOption(text: string | undefined, fallback: number | undefined, flag
   return port;
 }
 
-async function start(dataDir: string, values: { port?: string; "alpn-port"?: string; host?: string; verbose?: boolean }): Promise<number> {
+async function start(dataDir: string, values: { port?: string; "alpn-port"?: string; host?: string; rules?: string; verbose?: boolean }): Promise<number> {
+  const rules = values.rules ? loadRulesFile(values.rules) : undefined;
+  const stores: { close(): void | Promise<void> }[] = [];
   const core = await startIotCore({
+    rules,
+    openStore: async (db) => {
+      const store = await openReadingsStore(db);
+      stores.push(store);
+      return store;
+    },
     dataDir,
     host: values.host,
     port: portOption(values.port, 8883, "--port"),
@@ -95,13 +107,15 @@ async function start(dataDir: string, values: { port?: string; "alpn-port"?: str
   const things = core.registry.things();
   console.log(
     `local AWS IoT Core at ${core.endpoint}:${core.port} (mutual TLS)${core.alpnPort ? `, ALPN x-amzn-mqtt-ca on ${core.alpnPort}` : ""}; ` +
-      `${things.length} thing(s) in ${dataDir}${things.length ? "" : " — make one with: npx esplab iot create-thing NAME"}. Ctrl-C stops it`,
+      `${things.length} thing(s) in ${dataDir}${things.length ? "" : " — make one with: npx esplab iot create-thing NAME"}` +
+      `${core.rules ? `; rules: ${core.rules.rules.join(", ")}` : ""}. Ctrl-C stops it`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
   await core.close();
+  for (const store of stores) await store.close();
   return 0;
 }
 

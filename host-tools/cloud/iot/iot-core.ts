@@ -17,6 +17,7 @@ import { JobsService } from "./jobs-service.ts";
 import { issueServerCertificate } from "./pki.ts";
 import { isAllowed, type IotAction, type PolicyDocument } from "./policy.ts";
 import { IotRegistry, LOCAL_REGION, type CertificateRecord, type IotRegion } from "./registry.ts";
+import { RulesEngine, type ReadingsSink, type RuleDefinition } from "./rules/rules-engine.ts";
 import { ShadowService } from "./shadow-service.ts";
 
 export interface IotCoreOptions {
@@ -31,6 +32,9 @@ export interface IotCoreOptions {
   /** Extra names and addresses for the server certificate besides localhost, this machine's name and addresses. */
   serverNames?: string[];
   region?: IotRegion;
+  /** Topic rules (AWS IoT SQL and actions); their readings actions open stores with openStore. */
+  rules?: RuleDefinition[];
+  openStore?: (db: string) => ReadingsSink | Promise<ReadingsSink>;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -39,6 +43,7 @@ export interface IotCore {
   registry: IotRegistry;
   shadows: ShadowService;
   jobs: JobsService;
+  rules: RulesEngine | undefined;
   port: number;
   alpnPort: number | undefined;
   /** The device data endpoint to give devices (aws_endpoint). */
@@ -102,6 +107,25 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
     const message = { atMs: Date.now(), topic: packet.topic, payload: payloadBytes.toString("utf8"), payloadBytes, qos: packet.qos, retain: packet.retain, client: client?.id };
     for (const listener of listeners) listener(message);
   });
+
+  const rules = options.rules?.length
+    ? new RulesEngine({
+        rules: options.rules,
+        publish: (topic, payload, qos) => publish(topic, payload, { qos }),
+        openStore: options.openStore ?? ((db) => Promise.reject(new Error(`no readings store can be opened here for ${db}`))),
+        log,
+      })
+    : undefined;
+  if (rules) {
+    listeners.add((message) => rules.onPublish({ topic: message.topic, payload: message.payloadBytes, clientId: message.client, receivedAt: message.atMs }));
+  }
+  const publish = (topic: string, payload: string | Buffer, publishOptions: { qos?: 0 | 1; retain?: boolean } = {}) =>
+    new Promise<void>((resolve, reject) =>
+      broker.publish(
+        { cmd: "publish", topic, payload: Buffer.from(payload), qos: publishOptions.qos ?? 1, retain: publishOptions.retain ?? false, dup: false },
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    );
 
   const shadows = new ShadowService(broker, { now: options.now, file: path.join(options.dataDir, "shadows.json"), log });
   const jobs = new JobsService(broker, { now: options.now, dir: options.dataDir, log });
@@ -189,14 +213,8 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    publish(topic, payload, publishOptions = {}) {
-      return new Promise<void>((resolve, reject) =>
-        broker.publish(
-          { cmd: "publish", topic, payload: Buffer.from(payload), qos: publishOptions.qos ?? 1, retain: publishOptions.retain ?? false, dup: false },
-          (error) => (error ? reject(error) : resolve()),
-        ),
-      );
-    },
+    rules,
+    publish,
     close: closeAll,
   };
 }
