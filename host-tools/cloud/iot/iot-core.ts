@@ -73,7 +73,7 @@ export async function startIotCore(options: IotCoreOptions): Promise<IotCore> {
     const identity = identityOf(client);
     if (!identity) return false;
     // a certificate made inactive or revoked while connected loses its rights at once
-    const current = registry.certificate(identity.certificate.certificatePem);
+    const current = registry.certificateById(identity.certificate.certificateId);
     if (current?.status !== "ACTIVE") return false;
     return isAllowed(registry.policiesOf(current), action, resource, { ...region, clientId: client.id, thingName: current.thingName });
   };

@@ -51,12 +51,13 @@ export class IotRegistry {
   readonly ca: CertificateAuthority;
   #file: RegistryFile;
   #loadedAtMs = 0;
+  #checkedAtMs = 0;
 
   private constructor(dir: string, ca: CertificateAuthority) {
     this.dir = dir;
     this.ca = ca;
     this.#file = { things: {}, certificates: {}, policies: {} };
-    this.#reload();
+    this.#reload(true);
   }
 
   /** Opens the registry in `dir`, making the directory and its root CA on first use. */
@@ -76,8 +77,11 @@ export class IotRegistry {
     return path.join(this.dir, "registry.json");
   }
 
-  /** Re-reads registry.json if it changed on disk since it was last read. */
-  #reload(): void {
+  /** Re-reads registry.json if it changed on disk since it was last read (looking at most every 200 ms). */
+  #reload(force = false): void {
+    const now = Date.now();
+    if (!force && now - this.#checkedAtMs < 200) return;
+    this.#checkedAtMs = now;
     let stat: fs.Stats;
     try {
       stat = fs.statSync(this.#registryFile);
@@ -100,6 +104,12 @@ export class IotRegistry {
     this.#loadedAtMs = fs.statSync(this.#registryFile).mtimeMs;
   }
 
+  /** A certificate by its id, as it stands now (status changes by another process show within 200 ms). */
+  certificateById(id: string): CertificateRecord | undefined {
+    this.#reload();
+    return this.#file.certificates[id];
+  }
+
   things(): { thing: ThingRecord; certificates: CertificateRecord[] }[] {
     this.#reload();
     return Object.values(this.#file.things).map((thing) => ({ thing, certificates: this.#certificatesOf(thing.thingName) }));
@@ -117,7 +127,7 @@ export class IotRegistry {
     } catch (error) {
       throw new UsageError("bad-thing-name", (error as Error).message);
     }
-    this.#reload();
+    this.#reload(true);
     if (this.#file.things[thingName]) {
       throw new UsageError("thing-exists", `thing ${thingName} is already registered; give another name, or remove it first with: esplab iot delete-thing ${thingName}`);
     }
@@ -125,7 +135,7 @@ export class IotRegistry {
     const document = options.policy ? checkPolicy(options.policy.document, options.policy.name) : defaultThingPolicy();
     const { region, account } = options.region ?? LOCAL_REGION;
     const certificate = await issueThingCertificate(this.ca, thingName);
-    this.#reload();
+    this.#reload(true);
     const now = new Date().toISOString();
     const thing: ThingRecord = { thingName, thingArn: `arn:aws:iot:${region}:${account}:thing/${thingName}`, createdAt: now };
     const record: CertificateRecord = {
@@ -146,7 +156,7 @@ export class IotRegistry {
 
   /** Sets the status of a thing's certificates (by thing name) or of one certificate (by id). */
   setStatus(thingOrCertificate: string, status: CertificateStatus): CertificateRecord[] {
-    this.#reload();
+    this.#reload(true);
     const records = this.#lookup(thingOrCertificate);
     for (const record of records) {
       if (record.status === "REVOKED" && status !== "REVOKED") {
@@ -160,7 +170,7 @@ export class IotRegistry {
 
   /** Removes a thing and its certificates; a device still holding one is refused from then on. */
   deleteThing(thingName: string): void {
-    this.#reload();
+    this.#reload(true);
     if (!this.#file.things[thingName]) throw this.#unknown(thingName);
     for (const record of this.#certificatesOf(thingName)) delete this.#file.certificates[record.certificateId];
     delete this.#file.things[thingName];
