@@ -37,7 +37,18 @@ export interface MqttMessage {
   packetId?: number;
 }
 
-export type MessageHandler = (message: MqttMessage) => void;
+/**
+ * Takes one message. A handler that returns a promise (storing the message somewhere, say) has its QoS 1/2 message
+ * acknowledged only once the promise settles; acknowledgements still leave in arrival order, as MQTT requires.
+ */
+export type MessageHandler = (message: MqttMessage) => unknown;
+
+/** An incoming QoS ≥ 1 message handed to its handlers, whose acknowledgement waits for them (and those before it). */
+interface PendingAck {
+  packetId: number;
+  qos: 1 | 2;
+  settled: boolean;
+}
 
 /** Limits a broker profile imposes beyond MQTT itself (AWS IoT Core: QoS ≤ 1, 128 KB, 8 filters, 7 slashes). */
 export interface MqttLimits {
@@ -170,6 +181,8 @@ export class MqttClient {
   /** Incoming QoS ≥ 1 messages of the current connection that wait, unacknowledged, for a handler (arrival order). */
   #held: Held[] = [];
   readonly #holdCapacity: number;
+  /** Acknowledgements of the current connection waiting for a handler's promise, in arrival order. */
+  #pendingAcks: PendingAck[] = [];
 
   #state: MqttClientState = "idle";
   #connection: Connection | undefined;
@@ -436,6 +449,7 @@ export class MqttClient {
 
   #open(): void {
     const generation = ++this.#generation;
+    this.#pendingAcks = [];
     this.#setState("connecting");
     this.#decoder.reset();
     this.#transport
@@ -483,6 +497,7 @@ export class MqttClient {
   #lost(error: EsplabError): void {
     if (this.#state === "closed" || this.#state === "idle" || this.#state === "backing-off") return;
     this.#generation++; // ignore anything more from that connection
+    this.#pendingAcks = []; // not acknowledged: the broker sends them again
     this.#connection = undefined;
     this.#clearTimer();
     this.#pingDeadline = undefined;
@@ -649,12 +664,42 @@ export class MqttClient {
       if (this.#incomingQos2.size >= MAX_INCOMING_QOS2) {
         throw new MqttProtocolError("UNEXPECTED_PACKET", `the broker has ${MAX_INCOMING_QOS2} QoS 2 messages awaiting PUBREL; refusing more to bound memory`);
       }
-      this.#incomingQos2.add(id);
     }
     const generation = this.#generation;
-    this.#deliver(message);
+    const work = this.#deliver(message);
     if (generation !== this.#generation) return; // a handler closed the client or the link: no acknowledgement
-    this.#send({ type: message.qos === 1 ? "puback" : "pubrec", packetId: id });
+    const pending: PendingAck = { packetId: id, qos: message.qos as 1 | 2, settled: !work.length };
+    if (!work.length && !this.#pendingAcks.length) {
+      this.#acknowledge(pending);
+      return;
+    }
+    this.#pendingAcks.push(pending);
+    if (!work.length) return;
+    void Promise.allSettled(work).then((outcomes) => {
+      if (generation !== this.#generation) return; // the link dropped meanwhile: the broker sends it again
+      for (const outcome of outcomes) {
+        if (outcome.status === "rejected") this.#handlerFailed(message, outcome.reason);
+      }
+      pending.settled = true;
+      this.#flushAcks(generation);
+    });
+  }
+
+  /** Sends the acknowledgements whose handlers have settled, up to the first one still working. */
+  #flushAcks(generation: number): void {
+    while (this.#pendingAcks[0]?.settled && generation === this.#generation) {
+      this.#acknowledge(this.#pendingAcks.shift()!);
+    }
+  }
+
+  /** PUBACK, or PUBREC for QoS 2 — from then on a redelivery of that QoS 2 message is not handed on again. */
+  #acknowledge({ packetId, qos }: PendingAck): void {
+    if (qos === 2) this.#incomingQos2.add(packetId);
+    this.#send({ type: qos === 1 ? "puback" : "pubrec", packetId });
+  }
+
+  #handlerFailed(message: MqttMessage, error: unknown): void {
+    this.#events.emit("error", new EsplabError("HANDLER_FAILED", `the handler for a message to ${message.topic} failed: ${String(error)}`, { cause: error }));
   }
 
   #hasHandler(topic: string): boolean {
@@ -687,11 +732,14 @@ export class MqttClient {
     }
   }
 
-  #deliver(message: MqttMessage): void {
+  /** Hands a message to every matching handler; returns the promises of those still working on it. */
+  #deliver(message: MqttMessage): PromiseLike<unknown>[] {
+    const work: PromiseLike<unknown>[] = [];
     for (const subscription of this.#subscriptions.values()) {
       if (!topicMatches(subscription.filter, message.topic)) continue;
       try {
-        subscription.handler(message);
+        const result = subscription.handler(message);
+        if (isThenable(result)) work.push(result);
       } catch (error) {
         this.#events.emit("error", new EsplabError("HANDLER_FAILED", `the handler for ${subscription.filter} threw on a message to ${message.topic}: ${String(error)}`, { cause: error }));
       }
@@ -699,6 +747,7 @@ export class MqttClient {
     for (const error of this.#events.emit("message", message)) {
       this.#events.emit("error", new EsplabError("HANDLER_FAILED", `a message listener threw on ${message.topic}: ${String(error)}`, { cause: error }));
     }
+    return work;
   }
 
   #complete(entry: OutboxEntry): void {
@@ -891,4 +940,8 @@ function closedError(what: string): MqttConnectionError {
 
 function unexpected(type: string, where: string): MqttProtocolError {
   return new MqttProtocolError("UNEXPECTED_PACKET", `${type.toUpperCase()} ${where} is not allowed`);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }

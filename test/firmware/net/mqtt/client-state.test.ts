@@ -447,4 +447,55 @@ describe("MQTT client: nothing acknowledged that no handler took", () => {
       { numRuns: 300 },
     );
   });
+  it("acknowledges a message whose handler returns a promise only once it settles, in arrival order", async () => {
+    const { clock, broker, client } = setup();
+    await client.connect();
+    const finish = new Map<string, () => void>();
+    await client.subscribe("sensor/#", (m) => new Promise<void>((resolve) => finish.set(Buffer.from(m.payload).toString(), resolve)), { qos: 1 });
+    for (const id of [1, 2, 3]) broker.link.send(publish(id));
+    await clock.advance(0);
+    expect(acks(broker)).toEqual([]);
+    finish.get("#2")!(); // the second is done first: its PUBACK waits for the first's
+    await clock.advance(0);
+    expect(acks(broker)).toEqual([]);
+    finish.get("#1")!();
+    await clock.advance(0);
+    expect(acks(broker)).toEqual(["puback 1", "puback 2"]);
+    finish.get("#3")!();
+    await clock.advance(0);
+    expect(acks(broker)).toEqual(["puback 1", "puback 2", "puback 3"]);
+  });
+
+  it("reports a handler's rejected promise and still acknowledges, as it does for a handler that throws", async () => {
+    const { clock, broker, client, events } = setup();
+    await client.connect();
+    await client.subscribe("sensor/#", () => Promise.reject(new Error("disk on fire")), { qos: 1 });
+    broker.link.send(publish(7));
+    await clock.advance(0);
+    expect(events.error.map((e) => e.code)).toEqual(["HANDLER_FAILED"]);
+    expect(events.error[0]!.message).toMatch(/disk on fire/);
+    expect(acks(broker)).toEqual(["puback 7"]);
+  });
+
+  it("sends no acknowledgement for a handler still working when the link drops; the redelivery is handed on again", async () => {
+    const { clock, broker, client } = setup({ cleanSession: false });
+    broker.sessionPresent = true;
+    await client.connect();
+    const finish: (() => void)[] = [];
+    const got: string[] = [];
+    await client.subscribe("sensor/#", (m) => new Promise<void>((resolve) => { got.push(Buffer.from(m.payload).toString()); finish.push(resolve); }), { qos: 2 });
+    broker.link.send(publish(4, "sensor/a", 2));
+    await clock.advance(0);
+    const first = broker.link;
+    first.drop();
+    finish.shift()!(); // settles after the link is gone
+    await clock.advance(1000);
+    expect(first.received.filter((p) => p.type === "pubrec")).toEqual([]);
+    broker.link.send({ ...publish(4, "sensor/a", 2), dup: true });
+    await clock.advance(0);
+    expect(got).toEqual(["#4", "#4"]); // not yet acknowledged, so not known as handed on
+    finish.shift()!();
+    await clock.advance(0);
+    expect(acks(broker)).toEqual(["pubrec 4"]);
+  });
 });
