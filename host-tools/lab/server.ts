@@ -86,6 +86,10 @@ export class LabServer {
         else response.end();
       });
     });
+    // A page polls this server over keep-alive connections. Closing one idle for 5 s (Node's default) races with the
+    // page's next request whenever the process was busy for that long (the Moddable engine bundles the firmware
+    // on this thread), and the request dies with ECONNRESET; the page's connections close when it goes.
+    this.#server.keepAliveTimeout = 0;
   }
 
   async listen(port = 0, host = "127.0.0.1"): Promise<string> {
