@@ -1,17 +1,23 @@
+import fs from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { UsageError } from "../../firmware/core/errors.ts";
 import { readingsToCsv } from "../cloud/readings/csv.ts";
-import { ReadingsStore } from "../cloud/readings/readings-store.ts";
+import { DB_FORMS, isFileStore, openReadingsStore } from "../cloud/readings/open-store.ts";
+import type { ReadingsStorage } from "../cloud/readings/readings-storage.ts";
 import { subscribeReadings } from "../cloud/readings/subscriber.ts";
 
-const USAGE = `usage: esplab readings subscribe --broker URL --db FILE [--topic sensor/#] [--username U --password P]
-       esplab readings export --db FILE [--device ID] [--since 2026-11-22T10:00:00Z] [--out FILE.csv]
-       esplab readings show --db FILE
+const USAGE = `usage: esplab readings subscribe --broker URL --db STORE [--topic sensor/#] [--username U --password P]
+       esplab readings export --db STORE [--device ID] [--since 2026-11-22T10:00:00Z] [--out FILE.csv]
+       esplab readings show --db STORE
 The server side of the course: subscribe stores every reading published on sensor/<device> (a JSON object, with
-an optional "seq") in a SQLite file, once per device and sequence number (without seq: once per MQTT delivery), and
-keeps what is not a reading with the reason; it acks a reading only once it is on disk. export writes them as CSV (stdout by default). The password may also come from
-ESPLAB_MQTT_PASSWORD.`;
+an optional "seq") once per device and sequence number (without seq: once per MQTT delivery), and keeps what is not
+a reading with the reason; it acknowledges a reading only once the store has it durably, and while the store is
+down it leaves readings with the broker and tries again. export writes them as CSV (stdout by default).
+STORE is a SQLite file (created if needed), postgres://user:password@host:5432/DATABASE (the tables are created on
+first use), or influx://[user:password@]host:8086/DATABASE (InfluxDB 1.x; add ?org=ORG for the 2.x write API;
+a token from ?token= or INFLUX_TOKEN; influxs:// for HTTPS). The MQTT password may also come from
+ESPLAB_MQTT_PASSWORD; a PostgreSQL password from PGPASSWORD.`;
 
 export async function run(args: string[]): Promise<number> {
   const [action, ...rest] = args;
@@ -30,23 +36,35 @@ export async function run(args: string[]): Promise<number> {
     },
   });
   if (values.help || !action || action === "help") return (console.log(USAGE), action ? 0 : 1);
-  if (!values.db) throw new UsageError("usage", `--db FILE is required (the SQLite file readings go to)\n${USAGE}`);
+  if (!values.db) throw new UsageError("usage", `--db STORE is required: ${DB_FORMS}\n${USAGE}`);
   if (action === "subscribe") return subscribe(values.db, values);
+  if (action !== "export" && action !== "show") throw new UsageError("usage", `unknown action "${action}"\n${USAGE}`);
   if (action === "export") return exportCsv(values.db, values);
-  if (action === "show") {
-    const store = new ReadingsStore(values.db);
-    const counts = store.count();
-    console.log(`${counts.readings} readings, ${counts.rejects} rejected messages in ${values.db}`);
-    for (const reject of store.rejects().slice(-5)) console.log(`  rejected ${reject.topic}: ${reject.reason}`);
-    store.close();
+  return withStore(values.db, async (store) => {
+    const counts = await store.count();
+    console.log(`${counts.readings} readings, ${counts.rejects} rejected messages in ${store.location}`);
+    for (const reject of (await store.rejects()).slice(-5)) console.log(`  rejected ${reject.topic}: ${reject.reason}`);
     return 0;
+  });
+}
+
+/** Opens an existing store, runs `work`, and closes it (a store's failure is an EsplabError: one line naming the fix). */
+async function withStore<T>(db: string, work: (store: ReadingsStorage) => Promise<T>): Promise<T> {
+  if (isFileStore(db) && !fs.existsSync(db)) {
+    throw new UsageError("no-store", `${db} does not exist; store readings there first with: esplab readings subscribe --broker URL --db ${db}`);
   }
-  throw new UsageError("usage", `unknown action "${action}"\n${USAGE}`);
+  const store = openReadingsStore(db);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
 }
 
 async function subscribe(db: string, values: { broker?: string; topic?: string; username?: string; password?: string }): Promise<number> {
   if (!values.broker) throw new UsageError("usage", `--broker URL is required, e.g. mqtt://127.0.0.1:1883\n${USAGE}`);
-  const store = new ReadingsStore(db);
+  const store = openReadingsStore(db);
+  console.error(`storing readings in ${store.location}`);
   let stored = 0;
   let duplicates = 0;
   const subscriber = subscribeReadings({
@@ -73,11 +91,15 @@ async function subscribe(db: string, values: { broker?: string; topic?: string; 
       }),
     ]);
     void outcome;
-    console.error(`stopped: ${stored} readings stored, ${duplicates} duplicates ignored (${store.count().readings} in ${db})`);
+    const total = await Promise.resolve(store.count()).then(
+      (counts) => `${counts.readings} in ${store.location}`,
+      () => `${store.location} did not answer for a count`,
+    );
+    console.error(`stopped: ${stored} readings stored, ${duplicates} duplicates ignored (${total})`);
     return 0;
   } finally {
     subscriber.close();
-    store.close();
+    await store.close();
   }
 }
 
@@ -87,17 +109,14 @@ async function exportCsv(db: string, values: { device?: string; since?: string; 
     since = Date.parse(values.since);
     if (Number.isNaN(since)) throw new UsageError("bad-since", `--since ${values.since} is not a date; write 2026-11-22 or 2026-11-22T10:00:00Z`);
   }
-  const store = new ReadingsStore(db);
-  try {
-    const csv = readingsToCsv(store.readings({ device: values.device, since }));
+  return withStore(db, async (store) => {
+    const csv = readingsToCsv(await store.readings({ device: values.device, since }));
     if (values.out) {
       await writeFile(values.out, csv);
       console.error(`wrote ${csv.split("\r\n").length - 2} readings to ${values.out}`);
     } else {
       process.stdout.write(csv);
     }
-  } finally {
-    store.close();
-  }
-  return 0;
+    return 0;
+  });
 }

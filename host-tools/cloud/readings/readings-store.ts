@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
 import { EsplabError } from "../../../firmware/core/errors.ts";
 import type { Reading } from "./reading-message.ts";
+import type { ReadingsStorage } from "./readings-storage.ts";
 
 export interface StoredReading extends Reading {
   receivedAt: number;
@@ -64,7 +65,7 @@ function writeFailure(file: string, error: unknown): unknown {
  * row again, anything else is a new reading (two identical {"temp":22} sent on purpose are two readings). WAL with synchronous=FULL: once insert() returns, the
  * reading survives a crash or power cut, which is what lets the subscriber acknowledge it to the broker.
  */
-export class ReadingsStore {
+export class ReadingsStore implements ReadingsStorage {
   readonly #file: string;
   readonly #db: Database.Database;
   readonly #insert: Database.Statement;
@@ -174,6 +175,10 @@ export class ReadingsStore {
     const readings = (this.#db.prepare("SELECT (SELECT count(*) FROM readings) + (SELECT count(*) FROM unsequenced) AS n").get() as { n: number }).n;
     const rejects = (this.#db.prepare("SELECT count(*) AS n FROM rejects").get() as { n: number }).n;
     return { readings, rejects };
+  }
+
+  get location(): string {
+    return `SQLite ${this.#file}`;
   }
 
   close(): void {

@@ -5,12 +5,13 @@ import { MqttClient } from "../../../firmware/net/mqtt/client.ts";
 import { NodeTransport } from "../../platform/node-transport.ts";
 import { SystemClock } from "../../platform/system-clock.ts";
 import { ReadingRejected, parseReadingMessage } from "./reading-message.ts";
-import { ReadingsStoreError, type ReadingsStore } from "./readings-store.ts";
+import type { ReadingsStorage } from "./readings-storage.ts";
+import { ReadingsStoreError } from "./readings-store.ts";
 
 export interface SubscriberOptions {
   /** mqtt://host:port (or mqtts://). */
   brokerUrl: string;
-  store: ReadingsStore;
+  store: ReadingsStorage;
   topic?: string;
   username?: string;
   password?: string;
@@ -34,9 +35,9 @@ export interface Subscriber {
 
 /**
  * The course's server side: subscribes to `sensor/#` with a persistent session at QoS 1 and stores every reading.
- * A reading is inserted (and fsynced) before its PUBACK leaves, so an acknowledged reading is never lost. If storing
- * fails the connection is dropped without acknowledging, so the broker keeps the reading: a full disk or a database
- * another program has locked is retried (reconnecting after 1 s, then longer, up to 30 s) and the reading is stored
+ * A reading is stored durably (any store: see readings-storage.ts) before its PUBACK leaves, so an acknowledged reading is never lost. If storing
+ * fails the connection is dropped without acknowledging, so the broker keeps the reading: a full disk, a database
+ * another program has locked or a database server that is down is retried (reconnecting after 1 s, then longer, up to 30 s) and the reading is stored
  * once space or the lock returns; any other failure stops the subscriber (`failed`).
  */
 export function subscribeReadings(options: SubscriberOptions): Subscriber {
@@ -61,28 +62,33 @@ export function subscribeReadings(options: SubscriberOptions): Subscriber {
   });
   const topic = options.topic ?? "sensor/#";
   const storeRetry = new Backoff({ initialMs: 1000, maxMs: 30_000, jitter: 0.2 });
+  // One failure is enough to drop a connection: readings in flight on it stay unacknowledged too, and failures of
+  // readings from an earlier connection (already dropped) change nothing.
+  let connection = 0;
+  let interruptedConnection = -1;
+  client.on("connected", () => connection++);
   // The handler is registered before connecting: a resumed session delivers the readings sent meanwhile right after
-  // CONNACK, and the client acknowledges only what a handler has taken.
+  // CONNACK, and the client acknowledges only what a handler has taken — here, once the store has it durably.
   const subscribed = client.subscribe(
     topic,
-    (message) => {
+    async (message) => {
+      const arrivedOn = connection;
       try {
-        const reading = parseReadingMessage(message.topic, message.payload);
-        const result = options.store.insert(reading, Date.now(), { packetId: message.packetId, dup: message.dup });
-        storeRetry.reset();
-        options.onReading?.({ device: reading.device, seq: reading.seq, result });
-      } catch (error) {
-        if (error instanceof ReadingRejected) {
-          try {
-            options.store.reject(message.topic, message.payload, error.message);
-            storeRetry.reset();
-            options.onReject?.({ topic: message.topic, reason: error.message });
-            return;
-          } catch (storeError) {
-            error = storeError;
-          }
+        try {
+          const reading = parseReadingMessage(message.topic, message.payload);
+          const result = await options.store.insert(reading, Date.now(), { packetId: message.packetId, dup: message.dup });
+          storeRetry.reset();
+          options.onReading?.({ device: reading.device, seq: reading.seq, result });
+        } catch (error) {
+          if (!(error instanceof ReadingRejected)) throw error;
+          await options.store.reject(message.topic, message.payload, error.message);
+          storeRetry.reset();
+          options.onReject?.({ topic: message.topic, reason: error.message });
         }
+      } catch (error) {
         // Not stored: drop the link before the acknowledgement goes out; the broker keeps the message.
+        if (arrivedOn !== connection || interruptedConnection === connection) return;
+        interruptedConnection = connection;
         if (error instanceof ReadingsStoreError && error.transient) {
           const afterMs = storeRetry.next();
           status(`could not store a reading from ${message.topic}: ${error.message}; it was not acknowledged (the broker keeps it) — trying again in ${(afterMs / 1000).toFixed(1)} s`);
