@@ -4,7 +4,9 @@
  * store is checked against every device's sequence numbers). The peer in the same run is the plain path the course
  * started with: the local MQTT broker on TCP and `esplab readings subscribe` into SQLite.
  *
- * usage: npx tsx bench/iot-rules.ts [--devices 100] [--readings 50] [--stores sqlite,postgres://…,influx://…]
+ * usage: npx tsx bench/iot-rules.ts [--devices 100] [--readings 50] [--stores sqlite,postgres,influx]
+ * `postgres` and `influx` start a temporary server from the Debian packages (as the tests do); a URL
+ * (postgres://…, influx://…) uses that server instead.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -13,13 +15,14 @@ import { parseArgs } from "node:util";
 import { createAwsIotClient } from "../firmware/net/aws/iot-core.ts";
 import { MqttClient } from "../firmware/net/mqtt/client.ts";
 import { startIotCore } from "../host-tools/cloud/iot/iot-core.ts";
-import type { ReadingsSink } from "../host-tools/cloud/iot/rules/rules-engine.ts";
 import { startMqttBroker } from "../host-tools/cloud/mqtt/broker.ts";
 import { openReadingsStore } from "../host-tools/cloud/readings/open-store.ts";
+import type { ReadingsStorage } from "../host-tools/cloud/readings/readings-storage.ts";
 import { ReadingsStore } from "../host-tools/cloud/readings/readings-store.ts";
 import { subscribeReadings } from "../host-tools/cloud/readings/subscriber.ts";
 import { NodeTransport } from "../host-tools/platform/node-transport.ts";
 import { SystemClock } from "../host-tools/platform/system-clock.ts";
+import { influxdPath, postgresBinaries, startInflux, startPostgres, type DatabaseServer } from "../test/host-tools/cloud/readings/database-servers.ts";
 
 const { values } = parseArgs({ options: { devices: { type: "string", default: "100" }, readings: { type: "string", default: "50" }, stores: { type: "string", default: "sqlite" } } });
 const devices = Number(values.devices);
@@ -33,6 +36,17 @@ interface Row {
   seconds: number;
   stored: number;
   lost: number;
+  twice: number;
+}
+
+/** Readings missing and stored twice, against every device's sequence numbers 1…perDevice. */
+async function audit(store: ReadingsStorage): Promise<{ stored: number; lost: number; twice: number }> {
+  const seen = new Map<string, number>();
+  const readings = await store.readings({});
+  for (const reading of readings) seen.set(`${reading.device}#${reading.seq}`, (seen.get(`${reading.device}#${reading.seq}`) ?? 0) + 1);
+  let lost = 0;
+  for (const name of names) for (let seq = 1; seq <= perDevice; seq++) if (!seen.has(`${name}#${seq}`)) lost++;
+  return { stored: readings.length, lost, twice: [...seen.values()].filter((n) => n > 1).length };
 }
 
 /** Every device publishes its readings at QoS 1, one after another, all devices at once. */
@@ -56,14 +70,14 @@ async function waitForStored(count: () => Promise<number> | number): Promise<voi
   }
 }
 
-async function throughIot(db: string): Promise<Row> {
+async function throughIot(db: string, label: string): Promise<Row> {
   const dir = fs.mkdtempSync(path.join(scratch, "iot-"));
-  let sink: (ReadingsSink & { close(): void | Promise<void>; readings(query: object): unknown[] | Promise<unknown[]> }) | undefined;
+  let sink: ReadingsStorage | undefined;
   const core = await startIotCore({
     dataDir: dir,
     port: 0,
     rules: [{ name: "store_readings", sql: "SELECT * FROM 'sensor/+'", actions: [{ readings: { db } }] }],
-    openStore: async () => (sink ??= (await openReadingsStore(db)) as never),
+    openStore: () => (sink ??= openReadingsStore(db)),
   });
   const clients: MqttClient[] = [];
   for (const name of names) {
@@ -72,15 +86,13 @@ async function throughIot(db: string): Promise<Row> {
   }
   await Promise.all(clients.map((client) => client.connect()));
   const started = await publishAll(clients);
-  const count = async () => (sink ? (await sink.readings({})).length : 0);
-  await waitForStored(count);
+  await waitForStored(async () => (sink ? (await sink.count()).readings : 0));
   const seconds = (performance.now() - started) / 1000;
-  const stored = await count();
   for (const client of clients) client.close();
   await core.close();
+  const result = sink ? await audit(sink) : { stored: 0, lost: devices * perDevice, twice: 0 };
   await sink?.close();
-  const label = /^[a-z0-9]+:\/\//.test(db) ? db.split("://")[0]!.replace(/^postgresql$/, "postgres") : "SQLite";
-  return { path: `IoT Core (mTLS) → rule → ${label}`, seconds, stored, lost: devices * perDevice - stored };
+  return { path: `IoT Core (mTLS) → rule → ${label}`, seconds, ...result };
 }
 
 async function throughSubscriber(): Promise<Row> {
@@ -93,19 +105,39 @@ async function throughSubscriber(): Promise<Row> {
   const started = await publishAll(clients);
   await waitForStored(() => store.count().readings);
   const seconds = (performance.now() - started) / 1000;
-  const stored = store.count().readings;
   for (const client of clients) client.close();
   subscriber.close();
   await broker.close();
+  const result = await audit(store);
   store.close();
-  return { path: "broker (TCP) → esplab readings subscribe → SQLite (peer)", seconds, stored, lost: devices * perDevice - stored };
+  return { path: "broker (TCP) → esplab readings subscribe → SQLite (peer)", seconds, ...result };
+}
+
+const servers: DatabaseServer[] = [];
+/** A store named on the command line: its URL, and what the table calls it. */
+async function storeFor(name: string): Promise<[string, string]> {
+  if (name === "sqlite") return [path.join(scratch, "rules.sqlite"), "SQLite"];
+  if (name === "postgres" || name === "influx") {
+    const binary = name === "postgres" ? postgresBinaries() : influxdPath();
+    if (!binary) throw new Error(`${name} is not installed (apt-get install ${name === "postgres" ? "postgresql" : "influxdb"}), or give its URL`);
+    const server = await (name === "postgres" ? startPostgres(binary) : startInflux(binary));
+    servers.push(server);
+    return [server.url, name === "postgres" ? "PostgreSQL (local server)" : "InfluxDB (local server)"];
+  }
+  const store = openReadingsStore(name);
+  await store.close();
+  return [name, store.location];
 }
 
 const rows: Row[] = [];
-for (const store of values.stores.split(",")) rows.push(await throughIot(store === "sqlite" ? path.join(scratch, "rules.sqlite") : store));
-rows.push(await throughSubscriber());
+try {
+  for (const name of values.stores.split(",")) rows.push(await throughIot(...(await storeFor(name))));
+  rows.push(await throughSubscriber());
+} finally {
+  for (const server of servers) await server.close();
+}
 console.log(`\n${devices} devices × ${perDevice} readings at QoS 1 (${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)})\n`);
-console.log("| path | readings/s | stored | lost |\n|---|---|---|---|");
-for (const row of rows) console.log(`| ${row.path} | ${Math.round(row.stored / row.seconds)} | ${row.stored} | ${row.lost} |`);
+console.log("| path | readings/s | stored | lost | stored twice |\n|---|---|---|---|---|");
+for (const row of rows) console.log(`| ${row.path} | ${Math.round(row.stored / row.seconds)} | ${row.stored} | ${row.lost} | ${row.twice} |`);
 fs.rmSync(scratch, { recursive: true, force: true });
-process.exitCode = rows.some((row) => row.lost > 0) ? 1 : 0;
+process.exitCode = rows.some((row) => row.lost > 0 || row.twice > 0) ? 1 : 0;
