@@ -1,4 +1,4 @@
-/** Base64 decoding for what the firmware receives: JWTs (base64url), PEM bodies and tokens (plain base64). */
+/** Base64 for the firmware: decoding what it receives (JWTs in base64url, PEM bodies and tokens in plain base64), and base64url for the JWTs it signs. */
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const VALUES = new Map<string, number>();
@@ -25,4 +25,20 @@ export function base64Decode(text: string): Uint8Array | undefined {
     }
   }
   return out.subarray(0, at);
+}
+
+/** Encodes bytes as base64url without padding (JWT segments, RFC 7515 §2). */
+export function base64UrlEncode(bytes: Uint8Array): string {
+  const out: string[] = [];
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out.push(ALPHABET[n >> 18]!, ALPHABET[(n >> 12) & 63]!, ALPHABET[(n >> 6) & 63]!, ALPHABET[n & 63]!);
+  }
+  if (i < bytes.length) {
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8);
+    out.push(ALPHABET[n >> 18]!, ALPHABET[(n >> 12) & 63]!);
+    if (i + 1 < bytes.length) out.push(ALPHABET[(n >> 6) & 63]!);
+  }
+  return out.join("");
 }
