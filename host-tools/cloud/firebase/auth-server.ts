@@ -4,6 +4,8 @@ import http from "node:http";
 import path from "node:path";
 import { writeFileAtomically } from "./atomic-file.ts";
 import { corsHeaders } from "./cors.ts";
+import { answerTokenRequest } from "./oauth-token.ts";
+import type { ServiceAccounts } from "./service-accounts.ts";
 import type { TokenAuthority } from "./tokens.ts";
 
 interface User {
@@ -42,10 +44,14 @@ class AuthFailure extends Error {}
  * replaced whole on each change); a user keeps at most REFRESH_TOKENS_PER_USER refresh tokens, and deleting the
  * user, disabling it, or changing its password or email revokes them — the cases Firebase documents
  * (https://firebase.google.com/docs/auth/admin/manage-sessions).
+ * Beside them, Google's OAuth token endpoint for service accounts at `/token` (oauth-token.ts), as on
+ * oauth2.googleapis.com, and at `/oauth2.googleapis.com/token` in the emulator's manner.
  */
 export class AuthServer {
   readonly server: http.Server;
   readonly #tokens: TokenAuthority;
+  readonly #accounts: ServiceAccounts | undefined;
+  readonly #accessTokenLifetimeSec: number;
   readonly #now: () => number;
   readonly #lifetimeSec: number;
   readonly #file: string | undefined;
@@ -55,9 +61,19 @@ export class AuthServer {
 
   readonly #corsOrigins: string[];
 
-  constructor(options: { tokens: TokenAuthority; now: () => number; idTokenLifetimeSec: number; dataDir?: string; corsOrigins?: string[] }) {
+  constructor(options: {
+    tokens: TokenAuthority;
+    now: () => number;
+    idTokenLifetimeSec: number;
+    dataDir?: string;
+    corsOrigins?: string[];
+    serviceAccounts?: ServiceAccounts;
+    accessTokenLifetimeSec?: number;
+  }) {
     this.#corsOrigins = options.corsOrigins ?? [];
     this.#tokens = options.tokens;
+    this.#accounts = options.serviceAccounts;
+    this.#accessTokenLifetimeSec = options.accessTokenLifetimeSec ?? 3600;
     this.#now = options.now;
     this.#lifetimeSec = options.idTokenLifetimeSec;
     this.#file = options.dataDir ? path.join(options.dataDir, "auth.json") : undefined;
@@ -119,6 +135,7 @@ export class AuthServer {
       return;
     }
     const url = new URL(request.url ?? "/", "http://auth");
+    if (this.#accounts && (url.pathname === "/token" || url.pathname === "/oauth2.googleapis.com/token")) return this.#oauthToken(request, response);
     const text = await readText(request);
     if (request.method !== "POST") throw new AuthFailure("METHOD_NOT_ALLOWED");
     if (url.pathname === "/securetoken.googleapis.com/v1/token") return this.#refresh(response, text, request.headers["content-type"] ?? "");
@@ -257,6 +274,28 @@ export class AuthServer {
       user_id: user.uid,
       project_id: this.#tokens.projectId,
     });
+  }
+
+  /** Google's token endpoint: errors in OAuth's shape, not Firebase Auth's. */
+  async #oauthToken(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    if (request.method !== "POST") {
+      request.resume();
+      return this.#json(response, 405, { error: "invalid_request", error_description: "POST the token request as application/x-www-form-urlencoded" });
+    }
+    let form: URLSearchParams;
+    try {
+      const text = await readText(request);
+      const json = (request.headers["content-type"] ?? "").includes("json");
+      form = json ? new URLSearchParams(Object.entries(JSON.parse(text || "{}") as Record<string, string>)) : new URLSearchParams(text);
+    } catch {
+      return this.#json(response, 400, { error: "invalid_request", error_description: "The request body is not a form (or JSON object) under 1 MB" });
+    }
+    const answer = answerTokenRequest(
+      { form, host: request.headers.host },
+      { accounts: this.#accounts!, tokens: this.#tokens, nowMs: this.#now(), lifetimeSec: this.#accessTokenLifetimeSec },
+    );
+    response.setHeader("cache-control", "no-store");
+    this.#json(response, answer.status, answer.body);
   }
 
   #session(user: User, claims?: Record<string, unknown>) {

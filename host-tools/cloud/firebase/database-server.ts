@@ -14,7 +14,11 @@ import { Rules, RulesError } from "./rules.ts";
 import { corsHeaders, scriptRefusal } from "./cors.ts";
 import { NamespaceStore, namespaceFileName, namespaceOfFile, writesOf, type CompactionOptions } from "./store.ts";
 import { readerAfter } from "./tree-view.ts";
-import type { TokenAuthority } from "./tokens.ts";
+import type { AccessTokenGrant, TokenAuthority } from "./tokens.ts";
+
+const DATABASE_SCOPE = "https://www.googleapis.com/auth/firebase.database";
+const EMAIL_SCOPE = "https://www.googleapis.com/auth/userinfo.email";
+const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 import type { Clock, TimerHandle } from "../../../firmware/ports/clock.ts";
 
 export interface DatabaseServerOptions {
@@ -81,8 +85,8 @@ interface Listener {
 
 /**
  * The Realtime Database REST API and streaming, at Firebase's emulator paths: `/<path>.json?ns=<name>`. Any
- * namespace is created on first use; `owner` (`Authorization: Bearer owner` or `?auth=owner`) is the administrator;
- * rules live at `/.settings/rules.json`.
+ * namespace is created on first use; `owner` (`Authorization: Bearer owner` or `?auth=owner`) is the administrator,
+ * and so is a service account's access token with the database scopes; rules live at `/.settings/rules.json`.
  */
 export class DatabaseServer {
   readonly server: http.Server;
@@ -309,12 +313,28 @@ export class DatabaseServer {
 
   #requester(request: http.IncomingMessage, params: URLSearchParams): Requester {
     const header = request.headers.authorization?.replace(/^Bearer\s+/i, "");
-    const token = params.get("auth") ?? params.get("access_token") ?? header;
+    const oauth = params.get("access_token") ?? header;
+    const token = params.get("auth") ?? oauth;
     if (!token) return { admin: false, auth: null };
     if (token === "owner" || this.#options.databaseSecrets?.includes(token)) return { admin: true };
+    if (token === oauth && this.#accessGrant(token)) return { admin: true };
     const claims = this.#options.tokens.verify(token, this.#options.now());
     if (!claims) throw new HttpFailure(401, "Unauthorized request.");
     return { admin: false, auth: { uid: claims.uid, provider: claims.provider, token: claims.claims } };
+  }
+
+  /**
+   * A service account's OAuth access token (access_token= or Authorization: Bearer, where the REST API takes them) is
+   * the administrator, past the rules, when it carries the database scopes Firebase requires; without them, a 401.
+   */
+  #accessGrant(token: string): AccessTokenGrant | undefined {
+    const grant = this.#options.tokens.verifyAccessToken(token, this.#options.now());
+    if (!grant) return undefined;
+    const database = grant.scopes.includes(DATABASE_SCOPE) || grant.scopes.includes(CLOUD_PLATFORM_SCOPE);
+    if (!database || !grant.scopes.includes(EMAIL_SCOPE)) {
+      throw new HttpFailure(401, `Unauthorized request: the access token for ${grant.clientEmail} lacks the scopes ${DATABASE_SCOPE} and ${EMAIL_SCOPE}`);
+    }
+    return grant;
   }
 
   async #rules(method: string, request: http.IncomingMessage, response: http.ServerResponse, namespace: string, store: NamespaceStore, requester: Requester) {
@@ -411,8 +431,10 @@ export class DatabaseServer {
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     let listeners = this.#listeners.get(namespace);
     if (!listeners) this.#listeners.set(namespace, (listeners = new Set()));
-    const token = new URL(request.url ?? "/", "http://e").searchParams.get("auth") ?? request.headers.authorization?.replace(/^Bearer\s+/i, "");
-    const claims = token && token !== "owner" ? this.#options.tokens.verify(token, this.#options.now()) : undefined;
+    const url = new URL(request.url ?? "/", "http://e");
+    const oauth = url.searchParams.get("access_token") ?? request.headers.authorization?.replace(/^Bearer\s+/i, "");
+    const token = url.searchParams.get("auth") ?? oauth;
+    const claims = token && token !== "owner" ? (this.#options.tokens.verify(token, this.#options.now()) ?? (token === oauth ? this.#accessGrant(token) : undefined)) : undefined;
     const listener: Listener = {
       path,
       query: query ? { apply: query, sent: new Map() } : undefined,

@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { AuthServer } from "./auth-server.ts";
 import { DatabaseServer } from "./database-server.ts";
+import { ServiceAccounts } from "./service-accounts.ts";
 import type { CompactionOptions } from "./store.ts";
 import { TokenAuthority } from "./tokens.ts";
 import type { Clock } from "../../../firmware/ports/clock.ts";
@@ -16,6 +17,8 @@ export interface FirebaseEmulatorOptions {
   dataDir?: string;
   /** ID-token lifetime (Firebase: 3600 s); short lifetimes let tests exercise refresh. */
   idTokenLifetimeSec?: number;
+  /** Lifetime of a service account's access token (Google: 3600 s). */
+  accessTokenLifetimeSec?: number;
   /** Initial rules, {"rules": {...}}; default open, as Firebase's emulator. */
   rules?: object;
   projectId?: string;
@@ -41,6 +44,8 @@ export interface FirebaseEmulator {
   authUrl: string;
   database: DatabaseServer;
   auth: AuthServer;
+  /** Service accounts whose JWTs the token endpoint takes (`${authUrl}/token`); kept in the data directory. */
+  serviceAccounts: ServiceAccounts;
   close(): Promise<void>;
 }
 
@@ -56,7 +61,16 @@ export async function startFirebaseEmulator(options: FirebaseEmulatorOptions = {
   const now = options.now ?? (clock ? () => Math.floor(clock.epochMs() ?? Date.now()) : Date.now);
   const tokens = new TokenAuthority(options.projectId ?? "demo-esplab", options.dataDir);
   const database = new DatabaseServer({ dataDir: options.dataDir, tokens, now, enforceIndexes: options.enforceIndexes, keepAliveMs: options.keepAliveMs, clock, onWrite: options.onWrite, corsOrigins: options.corsOrigins, compaction: options.compaction, databaseSecrets: options.databaseSecrets });
-  const auth = new AuthServer({ tokens, now, idTokenLifetimeSec: options.idTokenLifetimeSec ?? 3600, dataDir: options.dataDir, corsOrigins: options.corsOrigins });
+  const serviceAccounts = new ServiceAccounts(tokens.projectId, options.dataDir);
+  const auth = new AuthServer({
+    tokens,
+    now,
+    idTokenLifetimeSec: options.idTokenLifetimeSec ?? 3600,
+    dataDir: options.dataDir,
+    corsOrigins: options.corsOrigins,
+    serviceAccounts,
+    accessTokenLifetimeSec: options.accessTokenLifetimeSec,
+  });
   if (options.rules) await database.store("default").commit({ rules: options.rules });
   const listen = (server: Server, port: number) =>
     new Promise<number>((resolve, reject) => {
@@ -78,6 +92,7 @@ export async function startFirebaseEmulator(options: FirebaseEmulatorOptions = {
     authUrl: `http://${host}:${authPort}`,
     database,
     auth,
+    serviceAccounts,
     async close() {
       auth.close();
       await database.close();

@@ -12,6 +12,16 @@ export interface IdTokenClaims {
   claims: Record<string, unknown>;
 }
 
+/** What an access token grants: the service account and its scopes, until exp (seconds since the epoch). */
+export interface AccessTokenGrant {
+  clientEmail: string;
+  scopes: string[];
+  exp: number;
+}
+
+const ACCESS_TOKEN_PREFIX = "ya29.";
+const ACCESS_TOKEN_AUDIENCE = "esplab-local-oauth";
+
 const b64url = (data: Buffer | string) => Buffer.from(data).toString("base64url");
 
 /** Verified tokens remembered (a class of boards, each with its token of the hour, and room to spare). */
@@ -62,6 +72,34 @@ export class TokenAuthority {
     };
     const unsigned = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
     return `${unsigned}.${b64url(crypto.sign("RSA-SHA256", Buffer.from(unsigned), this.#privateKey))}`;
+  }
+
+  /**
+   * An OAuth access token for a service account. Google's are opaque strings starting "ya29."; these are that prefix
+   * and a JWT signed with the same key as the ID tokens, so they stay valid across a restart until they expire, and
+   * (four dot-separated parts) can never pass for an ID token.
+   */
+  signAccessToken(grant: { clientEmail: string; scope: string }, nowMs: number, lifetimeSec: number): string {
+    const iat = Math.floor(nowMs / 1000);
+    const header = { alg: "RS256", kid: this.#keyId, typ: "JWT" };
+    const payload = { token_use: "access", sub: grant.clientEmail, scope: grant.scope, aud: ACCESS_TOKEN_AUDIENCE, iat, exp: iat + lifetimeSec };
+    const unsigned = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+    return `${ACCESS_TOKEN_PREFIX}${unsigned}.${b64url(crypto.sign("RSA-SHA256", Buffer.from(unsigned), this.#privateKey))}`;
+  }
+
+  /** The grant behind a valid, unexpired access token this authority issued; undefined otherwise. */
+  verifyAccessToken(token: string, nowMs: number): AccessTokenGrant | undefined {
+    if (!token.startsWith(ACCESS_TOKEN_PREFIX)) return undefined;
+    const parts = token.slice(ACCESS_TOKEN_PREFIX.length).split(".");
+    if (parts.length !== 3) return undefined;
+    try {
+      if (!crypto.verify("RSA-SHA256", Buffer.from(`${parts[0]}.${parts[1]}`), this.#publicKey, Buffer.from(parts[2]!, "base64url"))) return undefined;
+      const payload = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
+      if (payload.token_use !== "access" || payload.aud !== ACCESS_TOKEN_AUDIENCE || typeof payload.exp !== "number" || payload.exp * 1000 <= nowMs) return undefined;
+      return { clientEmail: String(payload.sub), scopes: String(payload.scope ?? "").split(" ").filter(Boolean), exp: payload.exp };
+    } catch {
+      return undefined;
+    }
   }
 
   /** The claims of a valid, unexpired token this authority signed; undefined otherwise. */
