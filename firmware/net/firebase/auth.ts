@@ -27,8 +27,13 @@ export function authEmulatorEndpoints(hostPort: string): AuthEndpoints {
   return { identityToolkit: `${base}/identitytoolkit.googleapis.com/v1`, secureToken: `${base}/securetoken.googleapis.com/v1` };
 }
 
-/** What the RTDB client needs from Auth: a currently valid ID token, and a way to say the server refused it. */
+/**
+ * What the RTDB client needs from a credential: a currently valid token, and a way to say the server refused it. A
+ * signed-in user's ID token goes as `?auth=`; a service account's OAuth access token as `?access_token=`.
+ */
 export interface TokenSource {
+  /** The query parameter the token travels in; "auth" when not said. */
+  readonly tokenParameter?: "auth" | "access_token";
   getIdToken(options?: { forceRefresh?: boolean }): Promise<string>;
   /** The server rejected the token (401, `auth_revoked`): the next getIdToken refreshes. */
   invalidate(): void;

@@ -1,5 +1,6 @@
 import { UsageError } from "../../core/errors.ts";
 import { base64Decode } from "../../core/base64.ts";
+export { base64UrlEncode } from "../../core/base64.ts";
 import { utf8DecodeStrict } from "../../core/utf8.ts";
 
 /** JWT segments are base64url. */

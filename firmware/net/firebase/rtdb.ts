@@ -18,7 +18,10 @@ export interface DatabaseOptions {
   databaseUrl: string;
   http: HttpClient;
   clock: Clock;
-  /** Signs requests with `?auth=<ID token>`; refreshed and retried once on 401. */
+  /**
+   * Signs requests with its token: `?auth=<ID token>` (FirebaseAuth) or `?access_token=<OAuth token>`
+   * (ServiceAccountCredential); refreshed and retried once on 401.
+   */
   auth?: TokenSource;
   /** An OAuth2 access token (service accounts), sent as `?access_token=`; or the emulator's admin token "owner". */
   accessToken?: string;
@@ -193,7 +196,7 @@ export class Database {
     const all: Record<string, string | number | boolean | undefined> = {};
     if (this.location.sendNamespace) all.ns = this.location.namespace;
     for (const name of Object.keys(params)) all[name] = params[name];
-    if (this.#options.auth) all.auth = await this.#options.auth.getIdToken({ forceRefresh });
+    if (this.#options.auth) all[this.#options.auth.tokenParameter ?? "auth"] = await this.#options.auth.getIdToken({ forceRefresh });
     else if (this.#options.accessToken) all.access_token = this.#options.accessToken;
     else if (this.#options.databaseSecret) all.auth = this.#options.databaseSecret;
     const query = encodeQuery(all);
@@ -238,7 +241,8 @@ export class Database {
         this.#options.auth.invalidate();
         continue;
       }
-      throw databaseError(call, response, !this.#options.auth && !this.#options.accessToken && Boolean(this.#options.databaseSecret));
+      const credential = this.#options.auth ? (this.#options.auth.tokenParameter === "access_token" ? "access token" : "id token") : this.#options.databaseSecret && !this.#options.accessToken ? "secret" : "none";
+      throw databaseError(call, response, credential);
     }
   }
 }
@@ -271,12 +275,14 @@ function etagOf(response: HttpResponse, path: string): string {
   return etag;
 }
 
-function databaseError(call: Call, response: HttpResponse, bySecret: boolean): DatabaseError {
+function databaseError(call: Call, response: HttpResponse, credential: "id token" | "access token" | "secret" | "none"): DatabaseError {
   const said = serverMessageOf(response);
   const where = pathLabel(call.path);
   let hint = "";
-  if (response.status === 401 && bySecret) {
+  if (response.status === 401 && credential === "secret") {
     hint = " — the database secret was refused: it may have been revoked (Project settings → Service accounts → Database secrets)";
+  } else if (response.status === 401 && credential === "access token") {
+    hint = " — the service account's access token was refused even fresh: it needs the scopes https://www.googleapis.com/auth/firebase.database and https://www.googleapis.com/auth/userinfo.email, and the service account a role on this project's database";
   } else if (response.status === 401) {
     hint = " — the security rules refused this request (or the token was rejected): sign in, or allow it in the rules";
   } else if (/Index not defined/i.test(said)) {
