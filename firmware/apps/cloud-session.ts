@@ -15,8 +15,9 @@ export interface PasswordSource {
 }
 
 /** How the device signs in, from its configuration. */
-export function signInMode(config: FirmwareConfig): "id-token" | "keypad-password" | "password" | "anonymous" | "none" {
+export function signInMode(config: FirmwareConfig): "service-account" | "id-token" | "keypad-password" | "password" | "anonymous" | "none" {
   const v = config.values;
+  if (v.firebase_client_email || v.firebase_private_key) return "service-account";
   if (!v.firebase_api_key) return "none";
   if (v.firebase_refresh_token) return "id-token";
   if (v.firebase_email && v.firebase_password) return "password";

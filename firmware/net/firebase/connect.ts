@@ -6,6 +6,7 @@ import { HttpClient } from "../http/client.ts";
 import { FirebaseAuth } from "./auth.ts";
 import { FirebaseAuthError } from "./auth-errors.ts";
 import { Database } from "./rtdb.ts";
+import { ServiceAccountCredential } from "./service-account.ts";
 
 /** The firmware's Firebase settings (flat config keys in parentheses). */
 export interface FirebaseConfig {
@@ -27,6 +28,12 @@ export interface FirebaseConfig {
   anonymous?: boolean;
   /** A legacy database secret (`firebase_database_secret`): the database past its rules, no Auth (deprecated by Firebase). */
   databaseSecret?: string;
+  /**
+   * A service account (`firebase_client_email`, `firebase_private_key`, optional `firebase_token_uri` and
+   * `firebase_private_key_id`, from its JSON key file): OAuth access tokens, the database past its rules. With
+   * `authEmulatorHost` the token requests go to the local cloud.
+   */
+  serviceAccount?: { clientEmail: string; privateKey: string; tokenUri?: string; privateKeyId?: string };
 }
 
 type Flat = Record<string, string | number | boolean | undefined>;
@@ -52,25 +59,51 @@ export function firebaseConfigFrom(values: Flat): FirebaseConfig {
     idToken: text("firebase_id_token"),
     anonymous: values.firebase_anonymous === true || values.firebase_anonymous === "true",
     databaseSecret: text("firebase_database_secret"),
+    serviceAccount: serviceAccountFrom(text),
   };
+}
+
+function serviceAccountFrom(text: (key: string) => string | undefined): FirebaseConfig["serviceAccount"] {
+  const clientEmail = text("firebase_client_email");
+  const privateKey = text("firebase_private_key");
+  if (!clientEmail && !privateKey) return undefined;
+  if (!clientEmail || !privateKey) {
+    throw new UsageError("CONFIG", `a service account needs both firebase_client_email and firebase_private_key (from its JSON key file); ${clientEmail ? "firebase_private_key" : "firebase_client_email"} is not set`);
+  }
+  return { clientEmail, privateKey, tokenUri: text("firebase_token_uri"), privateKeyId: text("firebase_private_key_id") };
 }
 
 export interface FirebaseConnection {
   http: HttpClient;
   auth: FirebaseAuth | undefined;
+  /** Set when the device works as a service account (then `auth` is undefined). */
+  serviceAccount?: ServiceAccountCredential;
   db: Database;
 }
 
 /**
- * Builds the HTTP client, Auth and Database from config, and signs in: a configured refresh token (ID-token mode)
- * wins, then a refresh token saved by an earlier boot, then email/password, then anonymous if enabled. Without an API
- * key the database is used unauthenticated (open rules or an emulator).
+ * Builds the HTTP client, Auth and Database from config, and signs in: a service account, when configured, gets its
+ * first access token; otherwise a configured refresh token (ID-token mode) wins, then a refresh token saved by an
+ * earlier boot, then email/password, then anonymous if enabled. Without an API key the database is used
+ * unauthenticated (open rules or an emulator).
  */
 export async function connectFirebase(
   platform: { transport: Transport; clock: Clock; storage?: Storage; tls?: TlsOptions },
   config: FirebaseConfig,
 ): Promise<FirebaseConnection> {
   const http = new HttpClient({ transport: platform.transport, clock: platform.clock, tls: platform.tls });
+  if (config.serviceAccount) {
+    const account = config.serviceAccount;
+    const serviceAccount = new ServiceAccountCredential({
+      key: { client_email: account.clientEmail, private_key: account.privateKey, token_uri: account.tokenUri, private_key_id: account.privateKeyId },
+      http,
+      clock: platform.clock,
+      emulatorHost: config.authEmulatorHost,
+    });
+    await serviceAccount.getAccessToken(); // a refused key shows at boot, not at the first write
+    const db = new Database({ databaseUrl: config.databaseUrl, http, clock: platform.clock, auth: serviceAccount, emulatorHost: config.databaseEmulatorHost });
+    return { http, auth: undefined, serviceAccount, db };
+  }
   let auth: FirebaseAuth | undefined;
   if (config.apiKey) {
     auth = new FirebaseAuth({ apiKey: config.apiKey, http, clock: platform.clock, storage: platform.storage, emulatorHost: config.authEmulatorHost });

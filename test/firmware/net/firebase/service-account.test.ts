@@ -24,6 +24,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { connectFirebase, firebaseConfigFrom } from "../../../../firmware/net/firebase/connect.ts";
 import { Database, DatabaseError } from "../../../../firmware/net/firebase/rtdb.ts";
 import { ServiceAccountCredential } from "../../../../firmware/net/firebase/service-account.ts";
 import { ServiceAccountError } from "../../../../firmware/net/firebase/service-account-errors.ts";
@@ -191,5 +192,27 @@ describe("a service account on the device, against the local cloud", () => {
     const error = await db.get("n").catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(DatabaseError);
     expect(error).toMatchObject({ name: "TransportError", message: expect.stringMatching(/refused|ECONNREFUSED/i) });
+  });
+
+  it("is what connectFirebase uses when the configuration has firebase_client_email and firebase_private_key", async () => {
+    const config = firebaseConfigFrom({
+      firebase_database_url: `${emulator.databaseUrl}?ns=${NS}`,
+      firebase_auth_emulator_host: hostOf(emulator.authUrl),
+      firebase_client_email: key.client_email,
+      firebase_private_key: key.private_key.replace(/\n/g, "\\n"), // as pasted from the JSON file, \n unparsed
+    });
+    const connection = await connectFirebase({ transport: new NodeTransport(), clock }, config);
+    try {
+      expect(connection.auth).toBeUndefined();
+      expect(connection.serviceAccount!.fetchCount).toBe(1); // the first token at boot
+      await connection.db.set("configured", true);
+      expect(await connection.db.get("configured")).toBe(true);
+      expect(await connection.db.urlFor("x")).toMatch(/[?&]access_token=ya29\./);
+    } finally {
+      connection.http.close();
+    }
+    expect(() => firebaseConfigFrom({ firebase_database_url: "https://d.firebaseio.com", firebase_client_email: key.client_email })).toThrow(
+      /a service account needs both firebase_client_email and firebase_private_key \(from its JSON key file\); firebase_private_key is not set/,
+    );
   });
 });
