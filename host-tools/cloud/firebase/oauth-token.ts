@@ -27,8 +27,9 @@ const SHORT_LIVED =
  * https://developers.google.com/identity/protocols/oauth2/service-account describes it: a form body with grant_type
  * and assertion; the assertion an RS256 JWT from a known account, signed by one of its keys, for this audience, with
  * iat/exp at most an hour apart around now. Refusals in Google's shape, `{"error", "error_description"}`, with the
- * descriptions Google sends. `host` is the request's Host header: an assertion may name Google's token URI or this
- * endpoint's own address as its audience.
+ * descriptions Google sends. An assertion may name as its audience Google's token URI, this endpoint's own address
+ * (`host` is the request's Host header), or the token_uri written into the signing key's file (the cloud may since
+ * have started on other ports).
  */
 export function answerTokenRequest(
   request: { form: URLSearchParams; host: string | undefined },
@@ -50,10 +51,11 @@ export function answerTokenRequest(
   const candidates = typeof header.kid === "string" && keys.has(header.kid) ? [keys.get(header.kid)!] : [...keys.values()];
   const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
   const signature = Buffer.from(parts[2]!, "base64url");
-  if (!candidates.some((key) => crypto.verify("RSA-SHA256", signed, key, signature))) return refuse("invalid_grant", "Invalid JWT Signature.");
+  const signer = candidates.find((key) => crypto.verify("RSA-SHA256", signed, key.publicKey, signature));
+  if (!signer) return refuse("invalid_grant", "Invalid JWT Signature.");
 
   const ownUri = request.host ? `http://${request.host}/token` : undefined;
-  if (claims.aud !== GOOGLE_TOKEN_URI && claims.aud !== ownUri) {
+  if (claims.aud !== GOOGLE_TOKEN_URI && claims.aud !== ownUri && claims.aud !== signer.tokenUri) {
     return refuse("invalid_grant", `Invalid JWT: Failed audience check. The right audience is ${GOOGLE_TOKEN_URI}${ownUri ? ` (or this emulator's ${ownUri})` : ""}`);
   }
   const now = context.nowMs / 1000;

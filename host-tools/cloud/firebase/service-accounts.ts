@@ -28,7 +28,15 @@ export interface ServiceAccountKeyFile {
 interface StoredKey {
   id: string;
   publicKey: string;
+  /** The token_uri written into the key file: a JWT from this key may name it as its audience. */
+  tokenUri: string;
   created: string;
+}
+
+/** One of an account's keys, as the token endpoint checks a JWT against it. */
+export interface AccountKey {
+  publicKey: crypto.KeyObject;
+  tokenUri: string;
 }
 
 interface StoredAccount {
@@ -77,7 +85,7 @@ export class ServiceAccounts {
     }
     const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
     const id = crypto.randomBytes(20).toString("hex");
-    account.keys.push({ id, publicKey: publicKey.export({ type: "spki", format: "pem" }).toString(), created: new Date().toISOString() });
+    account.keys.push({ id, publicKey: publicKey.export({ type: "spki", format: "pem" }).toString(), tokenUri, created: new Date().toISOString() });
     this.#save();
     return {
       type: "service_account",
@@ -109,16 +117,16 @@ export class ServiceAccounts {
     return this.#accounts.map((a) => ({ name: a.name, clientEmail: a.clientEmail, keyIds: a.keys.map((k) => k.id) }));
   }
 
-  /** The public keys of the account with this email, by key id; undefined if there is no such account. */
-  keysOf(clientEmail: string): Map<string, crypto.KeyObject> | undefined {
+  /** The keys of the account with this email, by key id; undefined if there is no such account. */
+  keysOf(clientEmail: string): Map<string, AccountKey> | undefined {
     this.#reload();
     const account = this.#accounts.find((a) => a.clientEmail === clientEmail);
     if (!account) return undefined;
-    const keys = new Map<string, crypto.KeyObject>();
+    const keys = new Map<string, AccountKey>();
     for (const key of account.keys) {
       let object = this.#publicKeys.get(key.id);
       if (!object) this.#publicKeys.set(key.id, (object = crypto.createPublicKey(key.publicKey)));
-      keys.set(key.id, object);
+      keys.set(key.id, { publicKey: object, tokenUri: key.tokenUri });
     }
     return keys;
   }
