@@ -5,7 +5,10 @@
  * comparison it prints is with the parser's own clean-input rate in the same run.
  * Run: npx tsx bench/fuzz-parsers.ts [INPUTS=1000000] [SECONDS_PER_PARSER=120] [SEED=1] [PARSER-NAME-PART]
  */
+import crypto from "node:crypto";
 import { EsplabError } from "../firmware/core/errors.ts";
+import { KeyFormatError } from "../firmware/crypto/der.ts";
+import { parsePkcs8, parseRsaPrivateKeyPem } from "../firmware/crypto/rsa-key.ts";
 import { depthOf, normalize, setAt } from "../firmware/net/firebase/tree.ts";
 import { pathSegments } from "../firmware/net/firebase/values.ts";
 import { ResponseParser } from "../firmware/net/http/response-parser.ts";
@@ -158,6 +161,23 @@ const parsers: Parser[] = [
       for (const chunk of chunks(input)) decoder.feed(chunk, noop);
     },
     typed: isEsplab,
+  },
+  {
+    name: "RSA private keys, PEM and DER (parseRsaPrivateKeyPem, parsePkcs8)",
+    // Generated for the run: a key of the size Google's service accounts have, as PKCS#8 and PKCS#1 PEM and as DER.
+    samples: (() => {
+      const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+      return [
+        privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+        privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+        new Uint8Array(privateKey.export({ type: "pkcs8", format: "der" })),
+      ];
+    })(),
+    parse(input) {
+      if (input[0] === 0x30) parsePkcs8(input);
+      else parseRsaPrivateKeyPem(text(input));
+    },
+    typed: (error) => error instanceof KeyFormatError,
   },
   {
     name: "scenario YAML (parseScenario)",
