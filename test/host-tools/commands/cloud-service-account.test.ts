@@ -3,21 +3,21 @@
  * against `esplab cloud` (a child process), including a key made while the cloud runs; each mistake gets one line
  * naming the fix.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { Database } from "../../../firmware/net/firebase/rtdb.ts";
 import { ServiceAccountCredential } from "../../../firmware/net/firebase/service-account.ts";
 import { HttpClient } from "../../../firmware/net/http/client.ts";
 import { NodeTransport } from "../../../host-tools/platform/node-transport.ts";
 import { SystemClock } from "../../../host-tools/platform/system-clock.ts";
+import { ESPLAB_CLI, ESPLAB_ROOT, esplab } from "../../support/esplab-cli.ts";
 import { until } from "../../support/until.ts";
 
-const root = path.resolve(import.meta.dirname, "../../..");
-const cli = path.join(root, "bin/esplab.js");
+const root = ESPLAB_ROOT;
+const cli = ESPLAB_CLI;
 const children: ChildProcess[] = [];
 const clients: HttpClient[] = [];
 let dir: string | undefined;
@@ -26,16 +26,6 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill("SIGKILL");
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function esplab(...args: string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd: root });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, output: failed.stdout + failed.stderr };
-  }
-}
 
 describe("esplab cloud service-account", () => {
   it("writes a Google-format key file that the device's credential uses against a running esplab cloud", async () => {

@@ -1,17 +1,17 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAwsIotClient } from "../../../firmware/net/aws/iot-core.ts";
 import type { MqttClient } from "../../../firmware/net/mqtt/client.ts";
 import { NodeTransport } from "../../../host-tools/platform/node-transport.ts";
 import { SystemClock } from "../../../host-tools/platform/system-clock.ts";
+import { ESPLAB_CLI, ESPLAB_ROOT, esplab } from "../../support/esplab-cli.ts";
 import { until } from "../../support/until.ts";
 
-const root = path.resolve(import.meta.dirname, "../../..");
-const cli = path.join(root, "bin/esplab.js");
+const root = ESPLAB_ROOT;
+const cli = ESPLAB_CLI;
 const children: ChildProcess[] = [];
 const clients: MqttClient[] = [];
 let dir: string | undefined;
@@ -20,16 +20,6 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill("SIGKILL");
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function esplab(...args: string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd: root });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, output: failed.stdout + failed.stderr };
-  }
-}
 
 describe("esplab iot", () => {
   it("start, create-thing, create-job through a running server, jobs, revoke — and clear refusals", async () => {
