@@ -120,8 +120,8 @@ export function bigIntToBytes(value: bigint, length: number): Uint8Array {
   return out;
 }
 
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
+// Frozen, so Moddable's linker keeps it in flash rather than copying it to RAM at boot.
+const HEX: readonly string[] = Object.freeze(Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0")));
 
 function hex(byte: number): string {
   return HEX[byte]!;
