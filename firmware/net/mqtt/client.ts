@@ -668,13 +668,20 @@ export class MqttClient {
     const generation = this.#generation;
     const work = this.#deliver(message);
     if (generation !== this.#generation) return; // a handler closed the client or the link: no acknowledgement
-    const pending: PendingAck = { packetId: id, qos: message.qos as 1 | 2, settled: !work.length };
-    if (!work.length && !this.#pendingAcks.length) {
-      this.#acknowledge(pending);
-      return;
+    // This runs deep in the link's receive path, where the device's stack is small: the common case (no promise,
+    // nothing waiting) acknowledges here, and only a handler's promise takes the longer way.
+    if (work === undefined && !this.#pendingAcks.length) {
+      if (message.qos === 2) this.#incomingQos2.add(id);
+      this.#send({ type: message.qos === 1 ? "puback" : "pubrec", packetId: id });
+    } else {
+      this.#acknowledgeWhenSettled(message, id, work, generation);
     }
+  }
+
+  #acknowledgeWhenSettled(message: MqttMessage, id: number, work: PromiseLike<unknown>[] | undefined, generation: number): void {
+    const pending: PendingAck = { packetId: id, qos: message.qos as 1 | 2, settled: work === undefined };
     this.#pendingAcks.push(pending);
-    if (!work.length) return;
+    if (work === undefined) return;
     void Promise.allSettled(work).then((outcomes) => {
       if (generation !== this.#generation) return; // the link dropped meanwhile: the broker sends it again
       for (const outcome of outcomes) {
@@ -732,14 +739,14 @@ export class MqttClient {
     }
   }
 
-  /** Hands a message to every matching handler; returns the promises of those still working on it. */
-  #deliver(message: MqttMessage): PromiseLike<unknown>[] {
-    const work: PromiseLike<unknown>[] = [];
+  /** Hands a message to every matching handler; returns the promises of those still working on it, if any. */
+  #deliver(message: MqttMessage): PromiseLike<unknown>[] | undefined {
+    let work: PromiseLike<unknown>[] | undefined;
     for (const subscription of this.#subscriptions.values()) {
       if (!topicMatches(subscription.filter, message.topic)) continue;
       try {
         const result = subscription.handler(message);
-        if (isThenable(result)) work.push(result);
+        if (isThenable(result)) (work ??= []).push(result);
       } catch (error) {
         this.#events.emit("error", new EsplabError("HANDLER_FAILED", `the handler for ${subscription.filter} threw on a message to ${message.topic}: ${String(error)}`, { cause: error }));
       }
