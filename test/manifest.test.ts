@@ -17,6 +17,7 @@ const NOT_IN_MANIFEST = new Set([
   "firebase_refresh_token",
   "firebase_id_token",
   "firebase_database_secret",
+  "firebase_private_key",
   "mqtt_password",
   "aws_certificate",
   "aws_private_key",
