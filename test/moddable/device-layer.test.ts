@@ -58,6 +58,9 @@ describe.skipIf(!canUnshare)("the device layer (firmware/platform/moddable) on M
       main,
       // The roots the device firmware carries (manifest.json "data"), found by key id as on the ESP32.
       resources: rootStoreFiles(sdk!, ["ca222", "ca233", "ca236"]),
+      // The device's memory limits (manifest.json "creation": its JavaScript stack is what the TLS receive path
+      // runs in), not Moddable's smaller defaults for the simulator.
+      creation: JSON.parse(fs.readFileSync(path.join(root, "manifest.json"), "utf8")).creation,
     });
     const state = path.join(work, "state");
     fs.mkdirSync(state);
