@@ -18,7 +18,7 @@ export async function run(args: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("bad-port", `--port must be 0–65535, got "${values.port}"`);
   const store = openReadingsStore(values.db);
-  const server = new DashboardServer({ source: { readings: (query) => store.readings(query), describe: () => store.location }, log: (line) => console.error(line) });
+  const server = new DashboardServer({ source: { readings: (query) => store.readings(query), devices: () => store.devices(), describe: () => store.location }, log: (line) => console.error(line) });
   const url = await server.listen(port).catch(async (error: Error) => {
     await store.close();
     throw new UsageError("port-in-use", error.message);

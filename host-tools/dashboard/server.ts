@@ -15,6 +15,8 @@ import type { ReadingQuery, StoredReading } from "../cloud/readings/readings-sto
 /** Where the dashboard reads from: any readings store. */
 export interface ReadingsSource {
   readings(query: ReadingQuery): StoredReading[] | Promise<StoredReading[]>;
+  /** The devices with readings; without it they are found by reading every reading. */
+  devices?(): string[] | Promise<string[]>;
   describe(): string;
 }
 
@@ -99,8 +101,9 @@ export class DashboardServer {
         response.end(readingsToCsv(readings));
         return;
       }
-      const all = await this.#options.source.readings({});
-      return send(response, 200, "application/json", JSON.stringify({ store: this.#options.source.describe(), devices: [...new Set(all.map((r) => r.device))].sort(), readings }));
+      const source = this.#options.source;
+      const devices = source.devices ? await source.devices() : [...new Set((await source.readings({})).map((r) => r.device))].sort();
+      return send(response, 200, "application/json", JSON.stringify({ store: source.describe(), devices, readings }));
     }
     if (url.pathname === "/api/events") {
       response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });

@@ -155,6 +155,11 @@ export class InfluxReadingsStore implements ReadingsStorage {
     return query.limit ? readings.slice(0, Math.floor(query.limit)) : readings;
   }
 
+  async devices(): Promise<string[]> {
+    const rows = await this.#select(`SHOW TAG VALUES FROM ${READINGS_MEASUREMENT} WITH KEY = "device"`);
+    return rows.map((row) => String(row.value)).sort();
+  }
+
   async rejects(): Promise<Reject[]> {
     const rows = await this.#select(`SELECT * FROM ${REJECTS_MEASUREMENT}`);
     return rows.map((row) => ({ receivedAt: Number(row[RECEIVED_AT_FIELD]), topic: String(row.topic), payload: String(row.payload), reason: String(row.reason) }));

@@ -104,6 +104,11 @@ export class PostgresReadingsStore implements ReadingsStorage {
     }));
   }
 
+  async devices(): Promise<string[]> {
+    const result = await this.#query(`SELECT device FROM (SELECT device FROM readings UNION SELECT device FROM unsequenced) AS devices ORDER BY device COLLATE "C"`, []);
+    return (result.rows as { device: string }[]).map((row) => row.device);
+  }
+
   async rejects(): Promise<Reject[]> {
     const result = await this.#query("SELECT received_at, topic, payload, reason FROM rejects ORDER BY id", []);
     return (result.rows as { received_at: string; topic: string; payload: Buffer; reason: string }[]).map((row) => ({

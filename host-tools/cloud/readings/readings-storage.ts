@@ -21,6 +21,8 @@ export interface ReadingsStorage {
   reject(topic: string, payload: Uint8Array, reason: string, receivedAt?: number): Awaitable<void>;
   /** Readings per device, in sequence order (those without seq in arrival order). */
   readings(query?: ReadingQuery): Awaitable<StoredReading[]>;
+  /** The devices that have readings, sorted. */
+  devices(): Awaitable<string[]>;
   rejects(): Awaitable<Reject[]>;
   count(): Awaitable<{ readings: number; rejects: number }>;
   close(): Awaitable<void>;

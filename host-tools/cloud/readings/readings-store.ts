@@ -162,6 +162,10 @@ export class ReadingsStore implements ReadingsStorage {
     }));
   }
 
+  devices(): string[] {
+    return (this.#db.prepare("SELECT device FROM readings UNION SELECT device FROM unsequenced ORDER BY device").all() as { device: string }[]).map((row) => row.device);
+  }
+
   rejects(): Reject[] {
     return (this.#db.prepare("SELECT received_at, topic, payload, reason FROM rejects ORDER BY id").all() as { received_at: number; topic: string; payload: string; reason: string }[]).map((row) => ({
       receivedAt: row.received_at,

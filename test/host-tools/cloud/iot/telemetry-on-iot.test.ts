@@ -63,7 +63,7 @@ async function localIotCore(stores: Map<string, ReadingsStorage>): Promise<IotCo
 }
 
 async function dashboardReadings(store: ReadingsStorage, device: string): Promise<{ store: string; devices: string[]; readings: { device: string; seq: number; fields: { distance_cm: number } }[] }> {
-  const dashboard = new DashboardServer({ source: { readings: (query) => store.readings(query), describe: () => store.location } });
+  const dashboard = new DashboardServer({ source: { readings: (query) => store.readings(query), devices: () => store.devices(), describe: () => store.location } });
   const url = await dashboard.listen(0);
   try {
     return (await (await fetch(new URL(`/api/readings?device=${encodeURIComponent(device)}`, url))).json()) as Awaited<ReturnType<typeof dashboardReadings>>;

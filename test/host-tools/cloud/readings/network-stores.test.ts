@@ -80,6 +80,7 @@ describe.each(backends)("readings store: $name", (backend) => {
     ]);
     expect((await store.readings({ device: "desk-1", since: receivedAt + 1 })).map((r) => r.seq)).toEqual([2]);
     expect(await store.count()).toMatchObject({ readings: 4 });
+    expect(await store.devices()).toEqual(["desk 2,x=y", "desk-1"]);
   });
 
   run("stores a redelivered reading once (QoS 1 after a lost PUBACK), with or without ts", async () => {
