@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { formatSize } from "../flash/loader/chips.ts";
+import { sizeName as formatSize } from "../flash/image/flash-size.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, withSession } from "../flash/operations/connection-options.ts";
 
 const USAGE = `usage: esplab chip-info --port PORT [options]

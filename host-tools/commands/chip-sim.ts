@@ -2,15 +2,17 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { parseArgs } from "node:util";
 import { UsageError } from "../../firmware/core/errors.ts";
 import type { FaultOptions } from "../flash/sim/faults.ts";
+import { CHIP_NAMES, chipByName } from "../flash/chips/known-chips.ts";
+import { chipProfile } from "../flash/sim/chip-profiles.ts";
 import { startChipSimulator } from "../flash/sim/server.ts";
 import { SimulatedFlash } from "../flash/sim/spi-flash.ts";
 import { parseAmount } from "../flash/operations/numbers.ts";
 
 const USAGE = `usage: esplab chip-sim [--tcp PORT] [--pty PATH] [options]
-A simulated ESP32 in download mode (ROM loader, and the flasher stub once uploaded) with a 4 MB SPI flash.
-Point any esplab chip command at it: esplab chip-info --port socket://127.0.0.1:PORT
+A simulated ESP32-family chip in download mode (ROM loader, and the flasher stub once uploaded) with a 4 MB SPI
+flash. Point any esplab chip command, esptool or esptool-js at it: esplab chip-info --port socket://127.0.0.1:PORT
 
-  --tcp PORT             listen on 127.0.0.1:PORT (default 5555; 0 picks a free port)
+  --chip CHIP            ${CHIP_NAMES.join(" | ")} (default esp32)  --tcp PORT             listen on 127.0.0.1:PORT (default 5555; 0 picks a free port)
   --pty PATH             also expose it as a pseudo-terminal at PATH (needs socat)
   --flash FILE           keep the flash in FILE (created erased if missing) instead of memory
   --flash-size SIZE      flash size (default 4M)
@@ -30,6 +32,7 @@ export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
+      chip: { type: "string" },
       tcp: { type: "string" },
       pty: { type: "string" },
       flash: { type: "string" },
@@ -47,6 +50,8 @@ export async function run(args: string[]): Promise<number> {
     },
   });
   if (values.help) return (console.log(USAGE), 0);
+  const chip = chipByName(values.chip ?? "esp32");
+  if (!chip) throw new UsageError("bad-chip", `--chip ${values.chip}: use one of ${CHIP_NAMES.join(", ")}`);
   const size = values["flash-size"] ? parseAmount(values["flash-size"], "--flash-size") : 4 * 1024 * 1024;
   const flash = values.flash ? SimulatedFlash.fileBacked(values.flash, size) : SimulatedFlash.inMemory(size);
   const timeScale = values["time-scale"] !== undefined ? probability(values["time-scale"], "--time-scale", 1000) : values["real-time"] ? 1 : 0;
@@ -59,8 +64,11 @@ export async function run(args: string[]): Promise<number> {
     unreliableRate: optional(values["unreliable-rate"], "--unreliable-rate"),
     seed: values.seed === undefined ? undefined : parseAmount(values.seed, "--seed"),
   };
-  const simulator = await startChipSimulator({ port: values.tcp === undefined ? 5555 : parseAmount(values.tcp, "--tcp"), flash, timeScale, faults });
-  console.log(`Simulated ESP32 (ESP32-D0WD-V3, ${size / (1024 * 1024)} MB flash${values.flash ? ` in ${values.flash}` : ""}) on ${simulator.url}`);
+  const simulator = await startChipSimulator({ port: values.tcp === undefined ? 5555 : parseAmount(values.tcp, "--tcp"), flash, timeScale, faults, chip: chip.name });
+  const profile = chipProfile(chip.name);
+  const powerOn = profile.words(profile.defaultMac);
+  const { description } = await chip.describe(async (address) => powerOn.get(address) ?? 0);
+  console.log(`Simulated ${chip.label} (${description}, ${size / (1024 * 1024)} MB flash${values.flash ? ` in ${values.flash}` : ""}) on ${simulator.url}`);
   const bridge = values.pty ? bridgePty(values.pty, simulator.port) : undefined;
   if (values.pty) console.log(`Also on the pseudo-terminal ${values.pty} (no DTR/RTS lines: use --before no-reset)`);
   console.log("Press Ctrl-C to stop.");

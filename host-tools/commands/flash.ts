@@ -18,7 +18,8 @@ const USAGE = `usage: esplab flash [ADDR FILE]... [options]
 Writes images to the board's flash, compressed, and verifies every region by MD5. Regions whose bytes are already
 on the chip are skipped; of the others, only the 4 KB sectors that differ from the chip's are written (the chip
 hashes each 64 KB block, then the sectors of the blocks that differ). With no ADDR FILE pairs it flashes the last \`esplab build --device esp32\` output
-(bootloader at 0x1000, partition table at 0x8000, app at 0x10000).
+(bootloader at 0x1000, partition table at 0x8000, app at 0x10000). The chip may be an ESP32, ESP32-S2, S3, C3 or C6;
+each image must be built for it (the S3, C3 and C6 take their bootloader at 0x0).
 Every image is checked (magic, chip, size, partitions, regions sharing a 4 KB erase sector) before anything is
 written; after the last write every region is verified again, and success means the whole set is on the chip.
 
@@ -36,8 +37,6 @@ options:
   --erase-all         erase the whole flash first (stored settings and Wi-Fi credentials in NVS go too)
   --build DIR         flash the Moddable build in DIR instead of the last one
 ${CONNECTION_HELP}`;
-
-const BOOTLOADER_OFFSET = 0x1000;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -70,9 +69,9 @@ export async function run(args: string[]): Promise<number> {
     if (partition !== undefined) regions[0] = await intoPartition(session, partition, regions[0]!, log);
     const { size, notes } = resolveFlashSize(params.size, session.flashSize);
     for (const note of notes) log(note);
-    const header = { mode: params.mode, freq: params.freq, size };
+    const header = { mode: params.mode, freq: params.freq, size, chip: session.chip.kind.name };
     const patched = regions.map((region) => {
-      if (region.address !== BOOTLOADER_OFFSET) return region;
+      if (region.address !== session.chip.kind.bootloaderOffset) return region;
       const { data, note } = patchBootloader(region.data, header);
       if (note) log(note);
       return { ...region, data };

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { SocketLink } from "../../host-tools/flash/link/socket-link.ts";
-import { openSession, type Session } from "../../host-tools/flash/operations/session.ts";
+import { openSession, type Session, type UsbPortKind } from "../../host-tools/flash/operations/session.ts";
 import { startChipSimulator, type ChipSimulator, type ChipSimulatorOptions } from "../../host-tools/flash/sim/server.ts";
 
 export const esp32Fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/esp32/${name}`, import.meta.url)));
@@ -27,9 +27,9 @@ export class ChipSimHarness {
   }
 
   /** A session with short timeouts so lost packets are retried quickly. */
-  async session(simulator: ChipSimulator, options: { baud?: number; stub?: boolean } = {}): Promise<Session> {
+  async session(simulator: ChipSimulator, options: { baud?: number; stub?: boolean; usb?: UsbPortKind } = {}): Promise<Session> {
     const link = await SocketLink.open(simulator.url, 115200);
-    const session = await openSession({ link, baud: options.baud, stub: options.stub, timeouts: { default: 300, sync: 100 }, log: (line) => this.log.push(line) });
+    const session = await openSession({ link, baud: options.baud, stub: options.stub, usb: options.usb, timeouts: { default: 300, sync: 100 }, log: (line) => this.log.push(line) });
     this.sessions.push(session);
     return session;
   }

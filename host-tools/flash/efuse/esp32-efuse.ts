@@ -1,4 +1,3 @@
-import { esp32Mac } from "../loader/chips.ts";
 
 /**
  * The ESP32's documented eFuse fields, decoded as `espefuse summary` shows them. Layout (block, word, bit, length,
@@ -111,7 +110,7 @@ export function decodeEfuses(words: EfuseWords): EfuseField[] {
       return { ...base, value: readable ? bytes.map((b) => b.toString(16).padStart(2, "0")).join(" ") : "?? (read-protected: the chip reads it as zeros)" };
     }
     if (def.kind === "mac") {
-      const text = esp32Mac(word(0, 1), word(0, 2));
+      const text = macText(word(0, 1), word(0, 2));
       const stored = bits(word(0, 2), 16, 8);
       const computed = macCrc(text.split(":").map((h) => Number.parseInt(h, 16)));
       return { ...base, value: `${text} ${stored === computed ? `(CRC 0x${stored.toString(16).padStart(2, "0")} OK)` : `(CRC 0x${stored.toString(16).padStart(2, "0")} invalid - calculated 0x${computed.toString(16).padStart(2, "0")})`}` };
@@ -155,4 +154,10 @@ export function formatEfuseSummary(fields: EfuseField[]): string {
     lines.push("");
   }
   return lines.join("\n");
+}
+
+/** The MAC from BLOCK0 words 1 and 2 (word 2's top half is a CRC). */
+function macText(word1: number, word2: number): string {
+  const bytes = [(word2 >> 8) & 0xff, word2 & 0xff, (word1 >>> 24) & 0xff, (word1 >> 16) & 0xff, (word1 >> 8) & 0xff, word1 & 0xff];
+  return bytes.map((b) => b.toString(16).padStart(2, "0")).join(":");
 }

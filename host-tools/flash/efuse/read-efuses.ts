@@ -1,4 +1,4 @@
-import { ESP32_APB_CTL_DATE } from "../loader/chips.ts";
+import { ESP32_APB_CTL_DATE } from "../chips/esp32.ts";
 import type { EspLoader } from "../loader/esp-loader.ts";
 import { BLOCK_READ_OFFSETS, BLOCK_WORDS, EFUSE_BASE, type EfuseWords } from "./esp32-efuse.ts";
 

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { UsageError } from "../../../firmware/core/errors.ts";
+import { chipByName, type ChipName } from "../chips/known-chips.ts";
 import { ImageError, parseAppImage } from "./app-image.ts";
 import { HEADER_SIZES, HEADER_SIZE_NAMES, bytesOfSizeName, headerSizeFor, sizeName, type HeaderSizeName } from "./flash-size.ts";
 
-/** Header byte 2 and the low nibble of byte 3 (esptool cmds.py FLASH_MODES, targets/esp32.py FLASH_FREQUENCY). */
+/** Header byte 2 (esptool cmds.py FLASH_MODES); byte 3's low nibble is the chip's (its flashFrequencies). */
 const MODES = { qio: 0, qout: 1, dio: 2, dout: 3 } as const;
 const FREQS = { "40m": 0x0, "26m": 0x1, "20m": 0x2, "80m": 0xf } as const;
 
@@ -12,7 +13,7 @@ export type FlashFreq = keyof typeof FREQS;
 export const FLASH_MODES = Object.keys(MODES) as FlashMode[];
 export const FLASH_FREQS = Object.keys(FREQS) as FlashFreq[];
 
-export interface FlashParams { mode?: FlashMode; size?: HeaderSizeName; freq?: FlashFreq }
+export interface FlashParams { mode?: FlashMode; size?: HeaderSizeName; freq?: FlashFreq; /** The chip the image is for (ESP32 unless told): its frequency codes. */ chip?: ChipName }
 
 /** Rewrites header bytes 2–3 of a bootloader image (a copy) and recomputes the appended SHA-256 when present. */
 export function patchFlashParams(data: Uint8Array, params: FlashParams): Uint8Array {
@@ -20,13 +21,20 @@ export function patchFlashParams(data: Uint8Array, params: FlashParams): Uint8Ar
   const out = data.slice();
   if (params.mode) out[2] = MODES[params.mode];
   const sizeNibble = params.size ? HEADER_SIZES[params.size] : out[3]! & 0xf0;
-  const freqNibble = params.freq ? FREQS[params.freq] : out[3]! & 0x0f;
+  const freqNibble = params.freq ? frequencyCode(params.freq, params.chip ?? "esp32") : out[3]! & 0x0f;
   out[3] = sizeNibble | freqNibble;
   if (image.hash) {
     const hashStart = findHashStart(image);
     out.set(createHash("sha256").update(out.subarray(0, hashStart)).digest(), hashStart);
   }
   return out;
+}
+
+function frequencyCode(freq: FlashFreq, chipName: ChipName): number {
+  const chip = chipByName(chipName)!;
+  const code = chip.flashFrequencies[freq];
+  if (code === undefined) throw new UsageError("bad-flash-param", `--flash-freq ${freq}: the ${chip.label} takes ${Object.keys(chip.flashFrequencies).join(", ")}`);
+  return code;
 }
 
 function findHashStart(image: ReturnType<typeof parseAppImage>): number {

@@ -1,7 +1,7 @@
 import { EsplabError } from "../../../firmware/core/errors.ts";
 import { patchBootloader, type FlashParams } from "./flash-params.ts";
 import { toIntelHex } from "./intel-hex.ts";
-import { BOOTLOADER_OFFSET, partitionsIn, validateFlashPlan, type ChipName, type FlashPlanWarning, type FlashRegion } from "./plan.ts";
+import { bootloaderOffset, partitionsIn, validateFlashPlan, type ChipName, type FlashPlanWarning, type FlashRegion } from "./plan.ts";
 
 /** The ESP32 addresses flash with 32 bits; without a size to fill to, anything below 4 GB is accepted. */
 const NO_LIMIT = 2 ** 32;
@@ -37,7 +37,7 @@ export function mergeImages(regions: FlashRegion[], options: MergeOptions): Merg
   if (sorted[0]!.address < targetOffset) throw new MergeError("before-target-offset", `${sorted[0]!.name} is at 0x${sorted[0]!.address.toString(16)}, before the --target-offset 0x${targetOffset.toString(16)} the output starts at; lower --target-offset or drop that file`);
   const notes: string[] = [];
   const patched = sorted.map((region) => {
-    if (region.address !== BOOTLOADER_OFFSET[options.chip] || !options.header) return region;
+    if (region.address !== bootloaderOffset(options.chip) || !options.header) return region;
     const { data, note } = patchBootloader(region.data, options.header);
     if (note) notes.push(note);
     return { ...region, data };

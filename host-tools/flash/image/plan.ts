@@ -1,12 +1,12 @@
 import { EsplabError } from "../../../firmware/core/errors.ts";
-import { CHIP_NAMES, IMAGE_MAGIC, ImageError, parseAppImage } from "./app-image.ts";
+import { chipByName, type ChipName } from "../chips/known-chips.ts";
+import { IMAGE_MAGIC, ImageError, parseAppImage } from "./app-image.ts";
 import { parsePartitionTable, type PartitionTable } from "./partition-table.ts";
 
-export type ChipName = "esp32" | "esp32s2" | "esp32s3" | "esp32c3";
+export type { ChipName };
 
-const CHIP_IDS: Record<ChipName, number> = { esp32: 0, esp32s2: 2, esp32s3: 9, esp32c3: 5 };
-/** Where the ROM looks for the second-stage bootloader. */
-export const BOOTLOADER_OFFSET: Record<ChipName, number> = { esp32: 0x1000, esp32s2: 0x1000, esp32s3: 0x0, esp32c3: 0x0 };
+/** Where the chip's ROM looks for the second-stage bootloader. */
+export const bootloaderOffset = (chip: ChipName) => chipByName(chip)!.bootloaderOffset;
 
 /** Where ESP-IDF's bootloader reads the partition table (CONFIG_PARTITION_TABLE_OFFSET's default). */
 export const PARTITION_TABLE_OFFSET = 0x8000;
@@ -45,7 +45,7 @@ export function validateFlashPlan(regions: FlashRegion[], options: FlashPlanOpti
       problems.push({ region: region.name, problem: `ends at ${hex(end)}, past the ${hex(options.flashSize)}-byte flash`, fix: "use a board with more flash or shrink the image/partition layout" });
     }
     const partition = appOffsets.get(region.address);
-    const expectsImage = region.address === BOOTLOADER_OFFSET[options.chip] || partition !== undefined;
+    const expectsImage = region.address === bootloaderOffset(options.chip) || partition !== undefined;
     // Anything else that starts like an image is still checked, so an app for another chip is caught anywhere.
     if (!expectsImage && region.data[0] !== IMAGE_MAGIC) continue;
     if (region.data[0] !== IMAGE_MAGIC) {
@@ -54,9 +54,9 @@ export function validateFlashPlan(regions: FlashRegion[], options: FlashPlanOpti
     }
     try {
       const image = parseAppImage(region.data);
-      const wanted = CHIP_IDS[options.chip];
-      if (image.extended.chipId !== wanted) {
-        problems.push({ region: region.name, problem: `this image is for ${image.extended.chipName} but the board is an ${CHIP_NAMES[wanted]}`, fix: `build for -p ${options.chip}` });
+      const board = chipByName(options.chip)!;
+      if (image.extended.chipId !== board.imageChipId) {
+        problems.push({ region: region.name, problem: `this image is for ${image.extended.chipName} but the board is an ${board.label}`, fix: `build for -p ${options.chip}` });
       }
     } catch (error) {
       if (!(error instanceof ImageError)) throw error;

@@ -4,7 +4,9 @@ import { EsplabError, ProtocolError, TimeoutError, UsageError } from "../../../f
 import type { ByteLink } from "../link/link.ts";
 import { Op, SYNC_PAYLOAD, TRANSIENT_STATUS, dataChecksum, explainStatus, opName } from "../protocol/commands.ts";
 import { decodeResponse, encodeRequest, words, type Response } from "../protocol/packets.ts";
-import { CHIP_MAGIC_REGISTER, ESP32_APB_CTL_DATE, ESP32_EFUSE_BASE, chipFromMagic, chipFromSecurityId, describeEsp32, esp32Mac, flashSizeFromId, type ChipKind } from "./chips.ts";
+import { CHIP_MAGIC_REGISTER, readMac, type ChipFamily } from "../chips/chip-family.ts";
+import { SUPPORTED_LABELS, chipFromId, chipFromMagic, otherChipLabel } from "../chips/known-chips.ts";
+import { flashSizeFromId } from "../image/flash-size.ts";
 import { PacketChannel } from "./packet-channel.ts";
 import { loadStub } from "./stub.ts";
 
@@ -44,9 +46,10 @@ export interface LoaderOptions {
 }
 
 export interface ChipInfo {
-  kind: ChipKind;
+  kind: ChipFamily;
   description: string;
-  revision: number;
+  /** "v3.0": major.minor. */
+  revision: string;
   features: string[];
   mac: string;
 }
@@ -100,6 +103,10 @@ export class EspLoader {
   isStub = false;
   flashSize: number | undefined;
   #chip: ChipInfo | undefined;
+  /** The chip-magic word read at connect: a line check after a baud change reads it again. */
+  #magic = 0;
+  /** The largest RAM and flash block this link takes (a USB-OTG port takes 2 KB at most). */
+  #blockLimit = Infinity;
   readonly #timeouts: LoaderTimeouts;
   readonly #tries: number;
   readonly #log: (message: string) => void;
@@ -154,24 +161,55 @@ export class EspLoader {
   }
 
   async #identify(): Promise<ChipInfo> {
-    let kind: ChipKind | undefined;
+    const kind = await this.#detectChip();
+    const read = (address: number) => this.readRegister(address);
+    const { description, revision, features } = await kind.describe(read);
+    return { kind, description, revision, features, mac: await readMac(read, kind.macRegister) };
+  }
+
+  /** GET_SECURITY_INFO's chip id where the ROM reports one, else the chip-magic word (as esptool). */
+  async #detectChip(): Promise<ChipFamily> {
+    const id = await this.#securityInfoChipId();
+    this.#magic = await this.readRegister(CHIP_MAGIC_REGISTER);
+    const chip = id !== undefined ? chipFromId(id) : chipFromMagic(this.#magic);
+    if (chip) return chip;
+    const other = otherChipLabel({ id, magic: this.#magic });
+    if (other) throw new UsageError("unsupported-chip", `this board is an ${other}; esplab flashes the ${SUPPORTED_LABELS}. Use esptool (pip install esptool) for the ${other}`);
+    const what = id !== undefined ? `chip id ${id}` : `magic register 0x${this.#magic.toString(16)}`;
+    throw new UsageError("unknown-chip", `unknown chip (${what}): esplab knows the ${SUPPORTED_LABELS}`);
+  }
+
+  /** The chip id in GET_SECURITY_INFO's reply: undefined where the loader lacks the command or the reply has none (ESP32-S2). */
+  async #securityInfoChipId(): Promise<number | undefined> {
+    let response: Response;
     try {
-      const info = await this.command(Op.GET_SECURITY_INFO, new Uint8Array(), { responseLength: 20, unsupportedOk: true, tries: 1 });
-      kind = chipFromSecurityId(new DataView(info.buffer, info.byteOffset).getUint32(12, true));
+      response = await this.#exchange(Op.GET_SECURITY_INFO, new Uint8Array(), 0, this.#timeouts.default, true);
     } catch (error) {
-      if (!(error instanceof UnsupportedCommandError || error instanceof CommandFailedError)) throw error;
+      if (error instanceof UnsupportedCommandError) return undefined;
+      throw error;
     }
-    if (!kind) {
-      const magic = await this.readRegister(CHIP_MAGIC_REGISTER);
-      kind = chipFromMagic(magic);
-      if (!kind) throw new UsageError("unknown-chip", `unknown chip (magic register 0x${magic.toString(16)}): esplab knows the ESP32, ESP32-S2, ESP32-S3 and ESP32-C3`);
-    }
-    if (!kind.supported) {
-      throw new UsageError("unsupported-chip", `this board is an ${kind.label}; esplab flashes the ESP32 only for now. Use esptool (pip install esptool) for the ${kind.label}`);
-    }
-    const efuse = (word: number) => this.readRegister(ESP32_EFUSE_BASE + 4 * word);
-    const [word1, word2, word3, word5, date] = [await efuse(1), await efuse(2), await efuse(3), await efuse(5), await this.readRegister(ESP32_APB_CTL_DATE)];
-    return { kind, ...describeEsp32(word3, word5, date), mac: esp32Mac(word1, word2) };
+    // 20 bytes (flags, flash_crypt_cnt, key purposes, chip id, API version) or the ESP32-S2's 12, then the status.
+    const body = response.data.length - (this.isStub ? 2 : 4);
+    if (body < 0) throw new ProtocolError("short-reply", `GET_SECURITY_INFO reply has ${response.data.length} bytes`);
+    if (response.data[body] !== 0 || body < 20) return undefined;
+    return new DataView(response.data.buffer, response.data.byteOffset).getUint32(12, true);
+  }
+
+  /** Lets the chip run without its RTC and super watchdogs, which its ROM leaves running on a USB-Serial/JTAG port. */
+  async disableWatchdogs(): Promise<void> {
+    const watchdogs = this.chip.kind.watchdogs;
+    if (!watchdogs) return;
+    await this.writeRegister(watchdogs.wdtProtect, watchdogs.wdtKey);
+    await this.writeRegister(watchdogs.wdtConfig0, 0);
+    await this.writeRegister(watchdogs.wdtProtect, 0);
+    await this.writeRegister(watchdogs.swdProtect, watchdogs.swdKey);
+    await this.writeRegister(watchdogs.swdConfig, (await this.readRegister(watchdogs.swdConfig)) | watchdogs.swdAutoFeed);
+    await this.writeRegister(watchdogs.swdProtect, 0);
+  }
+
+  /** Caps RAM and flash blocks for this link (esptool: 2 KB on the ESP32-S2's and S3's USB-OTG port). */
+  limitBlocks(size: number): void {
+    this.#blockLimit = size;
   }
 
   /** Sends one command and returns its response (status not checked); skips unrelated packets. */
@@ -249,11 +287,12 @@ export class EspLoader {
   async runStub(): Promise<void> {
     if (this.isStub) return;
     const stub = loadStub(this.chip.kind.name);
+    const ramBlock = Math.min(RAM_BLOCK, this.#blockLimit);
     for (const [start, image] of [[stub.textStart, stub.text], [stub.dataStart, stub.data]] as const) {
-      const blocks = Math.ceil(image.length / RAM_BLOCK);
-      await this.command(Op.MEM_BEGIN, words(image.length, blocks, RAM_BLOCK, start));
+      const blocks = Math.ceil(image.length / ramBlock);
+      await this.command(Op.MEM_BEGIN, words(image.length, blocks, ramBlock, start));
       for (let seq = 0; seq < blocks; seq++) {
-        const block = image.subarray(seq * RAM_BLOCK, (seq + 1) * RAM_BLOCK);
+        const block = image.subarray(seq * ramBlock, (seq + 1) * ramBlock);
         // A 6 KB block on a noisy line at the ROM's 115200 is often damaged; resending one costs half a second.
         await this.command(Op.MEM_DATA, concat(words(block.length, seq, 0, 0), block), { checksum: dataChecksum(block), tries: this.#tries + 5 });
       }
@@ -296,7 +335,7 @@ export class EspLoader {
     for (let probe = 0; probe < 5; probe++) {
       try {
         const { value } = await this.commandWithValue(Op.READ_REG, words(CHIP_MAGIC_REGISTER), { tries: 1, timeoutMs: 300 });
-        if (chipFromMagic(value) !== this.chip.kind) return false;
+        if (value >>> 0 !== this.#magic) return false;
       } catch (error) {
         if (error instanceof TimeoutError || error instanceof ProtocolError || error instanceof CommandFailedError) return false;
         throw error;
@@ -318,8 +357,7 @@ export class EspLoader {
 
   /** RDID through the SPI controller's user-command registers, as esptool does. */
   async #readFlashId(): Promise<number> {
-    const base = 0x3ff42000;
-    const [cmd, usr, usr2, misoLength, w0] = [base, base + 0x1c, base + 0x24, base + 0x2c, base + 0x80];
+    const { cmd, usr, usr2, misoLength, w0 } = this.chip.kind.spi;
     const oldUsr = await this.readRegister(usr);
     const oldUsr2 = await this.readRegister(usr2);
     await this.writeRegister(misoLength, 24 - 1);
@@ -358,7 +396,9 @@ export class EspLoader {
     const [beginOp, dataOp] = compress ? [Op.FLASH_DEFL_BEGIN, Op.FLASH_DEFL_DATA] : [Op.FLASH_BEGIN, Op.FLASH_DATA];
     // Through the ROM, compressed writes announce whole sectors (the size it erases), as esptool does.
     const announced = compress && !this.isStub ? Math.ceil(data.length / 0x1000) * 0x1000 : data.length;
-    await this.command(beginOp, words(announced, blocks, blockSize, address), { timeoutMs: beginTimeout });
+    // Later chips' ROMs take a fifth word: 0, not an encrypted write.
+    const begin = !this.isStub && this.chip.kind.romBeginHasEncryptFlag ? words(announced, blocks, blockSize, address, 0) : words(announced, blocks, blockSize, address);
+    await this.command(beginOp, begin, { timeoutMs: beginTimeout });
     let sent = 0;
     for (let seq = 0; seq < blocks; seq++) {
       let block = payload.subarray(seq * blockSize, (seq + 1) * blockSize);
@@ -384,9 +424,9 @@ export class EspLoader {
     }
   }
 
-  /** The largest block each loader takes: 16 KB for the stub, 1 KB for the ROM. */
+  /** The largest block each loader takes: 16 KB for the stub, 1 KB for the ROM (less where the link is limited). */
   get defaultBlockSize(): number {
-    return this.isStub ? FLASH_BLOCK_STUB : FLASH_BLOCK_ROM;
+    return Math.min(this.isStub ? FLASH_BLOCK_STUB : FLASH_BLOCK_ROM, this.#blockLimit);
   }
 
   /** Reads flash: streamed by the stub (with acknowledgements), 64 bytes per command from the ROM. */
@@ -477,7 +517,7 @@ export class EspLoader {
 /** Nothing answered SYNC: the message explains boot mode, wiring and the port, using what the chip printed. */
 export class NoSyncError extends EsplabError {
   constructor(port: string, noise: string, triedReset: boolean, hasLines: boolean) {
-    const lines = [`could not sync with an ESP32 on ${port}.`];
+    const lines = [`could not sync with an ESP32-family chip on ${port}.`];
     if (/boot:0x[0-9a-f]+ \(SPI_FAST_FLASH_BOOT\)/i.test(noise) || /rst:0x/i.test(noise)) {
       lines.push("The chip booted its app instead of the download mode (it printed a normal boot log).");
     } else if (noise.trim()) {

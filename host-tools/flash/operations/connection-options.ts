@@ -55,17 +55,18 @@ export async function connectFromFlags(values: ConnectionValues, log: (message: 
   afterMode(values);
   const baud = values.baud === undefined ? defaultBaud : parseAmount(values.baud, "--baud");
   const link = await openLink(values.port ?? process.env.ESPLAB_PORT, ROM_BAUD);
-  const resets = before === "no-reset" ? [] : await resetsFor(link, log);
-  return openSession({ link, baud, stub: !values["no-stub"], resets, log });
+  const adapter = link.hasControlLines ? (await describePort(link.name))?.adapter : undefined;
+  const usb = adapter?.usbJtag ? "serial-jtag" : adapter?.usbOtg ? "otg" : undefined;
+  const resets = before === "no-reset" ? [] : resetsFor(link, usb === "serial-jtag", log);
+  return openSession({ link, baud, stub: !values["no-stub"], resets, log, usb });
 }
 
 /** The reset strategies for this port, each reporting once when the port turns out to have no DTR/RTS lines. */
-async function resetsFor(link: ByteLink, log: (message: string) => void): Promise<Array<() => Promise<void>>> {
+function resetsFor(link: ByteLink, usbJtag: boolean, log: (message: string) => void): Array<() => Promise<void>> {
   if (!link.hasControlLines) {
     log(`${link.name} has no DTR/RTS lines: the board must already be in download mode (hold BOOT, tap EN)`);
     return [];
   }
-  const usbJtag = (await describePort(link.name))?.adapter?.usbJtag === true;
   let warned = false;
   return defaultResets(link, { usbJtag }).map((strategy) => async () => {
     if (!(await strategy.run()) && !warned) {

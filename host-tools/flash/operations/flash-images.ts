@@ -200,6 +200,8 @@ async function writeRegion(session: Session, region: FlashRegion, tuner: LinkTun
       }
       return { ...base, compressedSize: sent, skipped: false, seconds: (performance.now() - started) / 1000, attempts: attempt };
     } catch (error) {
+      const restart = chipRestart(session.loader.channel.takeNoise());
+      if (restart) throw new FlashWriteError("chip-restarted", `the ${session.chip.kind.label} restarted while ${region.name} at ${hex(region.address)} was being written: it printed "${restart}".\n${restartAdvice(restart)}\nNothing was reported written for this region; run the same command again to finish (regions already on the chip are skipped).`, { cause: error });
       const lineFailure = error instanceof TimeoutError || error instanceof ProtocolError || error instanceof CommandFailedError;
       const retryable = lineFailure || error instanceof VerifyError;
       failuresHere++;
@@ -214,6 +216,19 @@ async function writeRegion(session: Session, region: FlashRegion, tuner: LinkTun
       }
     }
   }
+}
+
+/** The reset reason a ROM prints when it starts ("rst:0x10 (RTCWDT_RTC_RST)"), if the chip printed one. */
+function chipRestart(noise: string): string | undefined {
+  return /rst:0x[0-9a-f]+ \([A-Z0-9_]+\)/i.exec(noise)?.[0];
+}
+
+function restartAdvice(restart: string): string {
+  if (/WDT/i.test(restart)) {
+    return "A watchdog reset it. On the chip's own USB-Serial/JTAG port the ROM leaves its watchdogs running, and esplab turns them off when it recognises the port by its USB ids (esplab ports shows it as Espressif USB-Serial/JTAG); connect through that port's device name.";
+  }
+  if (/BROWN/i.test(restart)) return "Its supply dipped (brownout): use a shorter or better USB cable, a powered hub, or another port.";
+  return "Check that nothing else resets the board (a loose EN/RST line, another program opening the port).";
 }
 
 /** The most of a region written as one compressed stream once the line has proved noisy. */

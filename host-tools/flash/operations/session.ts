@@ -1,7 +1,7 @@
 import { UsageError } from "../../../firmware/core/errors.ts";
 import type { ByteLink } from "../link/link.ts";
 import { CommandFailedError, EspLoader, type ChipInfo, type LoaderTimeouts } from "../loader/esp-loader.ts";
-import { formatSize } from "../loader/chips.ts";
+import { sizeName as formatSize } from "../image/flash-size.ts";
 
 /** The ROM loader's rate: every session starts here and may switch up once the stub runs. */
 export const ROM_BAUD = 115200;
@@ -18,7 +18,15 @@ export interface SessionOptions {
   stub?: boolean;
   timeouts?: Partial<LoaderTimeouts>;
   log?: (message: string) => void;
+  /** The chip's own USB port, when the link is one (from the port's USB ids): each needs its own care. */
+  usb?: UsbPortKind;
 }
+
+/** Espressif's USB-Serial/JTAG (S3, C3, C6) or the USB-OTG CDC port of the S2 and S3. */
+export type UsbPortKind = "serial-jtag" | "otg";
+
+/** The largest RAM and flash block a USB-OTG port's ROM driver takes (esptool USB_RAM_BLOCK). */
+const USB_OTG_BLOCK = 0x800;
 
 export interface Session {
   loader: EspLoader;
@@ -41,6 +49,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     log(`Connecting to ${options.link.name}...`);
     const chip = await loader.connect({ resets: options.resets });
     log(`Chip is ${chip.description}, features: ${chip.features.join(", ")}, MAC ${chip.mac}`);
+    await prepareUsbPort(loader, options.usb, log);
     if (options.stub !== false) await startStubOrStayInRom(loader, log);
     const baud = await settleBaud(loader, options.baud ?? ROM_BAUD, log);
     const { flashId, flashSize } = await loader.attachFlash();
@@ -49,6 +58,21 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * On USB-Serial/JTAG the ROM leaves the RTC and super watchdogs running, and they reset the chip mid-write: turn
+ * them off (unless a stub from an earlier session answered, which already did). On USB-OTG, smaller blocks.
+ */
+async function prepareUsbPort(loader: EspLoader, usb: UsbPortKind | undefined, log: (message: string) => void): Promise<void> {
+  if (usb === "serial-jtag" && !loader.isStub && loader.chip.kind.watchdogs) {
+    await loader.disableWatchdogs();
+    log("USB-Serial/JTAG port: the chip's RTC and super watchdogs are off for this session");
+  }
+  if (usb === "otg") {
+    loader.limitBlocks(USB_OTG_BLOCK);
+    log("USB-OTG port: 2 KB blocks, the most its ROM driver takes");
   }
 }
 

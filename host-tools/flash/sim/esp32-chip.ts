@@ -5,20 +5,27 @@ import { SlipDecoder, slipEncode } from "../protocol/slip.ts";
 import { CommandFaults, ReplyFaults, type CommandFault, type ReplyFault } from "./faults.ts";
 import { StreamInflater } from "./inflater.ts";
 import { BLOCK, FLASH_TIMING, SECTOR, type SimulatedFlash } from "./spi-flash.ts";
-import { Esp32Registers } from "./esp32-registers.ts";
+import type { ChipName } from "../chips/chip-family.ts";
+import { ChipRegisters } from "./chip-registers.ts";
+import { chipProfile, type ChipProfile } from "./chip-profiles.ts";
 import { CHIP_TIMING } from "./timing.ts";
 
 export interface ChipSimOptions {
   flash: SimulatedFlash;
-  /** Station MAC; Espressif's OUI by default. */
+  /** Which chip of the family (ESP32 unless told): its registers, eFuses, GET_SECURITY_INFO and ROM quirks. */
+  chip?: ChipName;
+  /** Station MAC; the chip profile's (Espressif's OUI) by default. */
   mac?: Uint8Array;
   /** 1 runs flash operations in modelled real time, 0 makes them instant (tests), 0.1 ten times faster. */
   timeScale?: number;
   /**
-   * Pretend to be a later chip, for detection tests only (the protocol stays the ESP32's): its chip-magic value,
-   * and for chips whose ROM has GET_SECURITY_INFO, the chip id it reports there.
+   * The chip is on its own USB-Serial/JTAG port, where the ROM leaves the RTC watchdog running: unless a host turns
+   * the watchdogs off, the chip resets (back into the ROM loader, the stub and any write gone) after this many
+   * commands. Counted in commands, not time, so tests do not depend on the machine's speed.
    */
-  impersonate?: { chipMagic: number; securityInfoChipId?: number };
+  usbSerialJtag?: { watchdogCommands: number };
+  /** A chip-magic value to report instead of the profile's (another revision of the chip). */
+  chipMagic?: number;
   /** Refuse RAM uploads (MEM_BEGIN), as a ROM in secure download mode does: no stub can run. */
   refuseRamUpload?: boolean;
   /** Commands damaged on their way in (see CommandFault). */
@@ -58,7 +65,7 @@ const STUB_ERROR = { badLength: 0xc0, badChecksum: 0xc1, badBlockSize: 0xc2, inv
 const SYNC_VALUE_ROM = 0x20120707;
 
 /**
- * An ESP32 in serial download mode. Bytes from the wire go in through `receive`, replies come out through `send`.
+ * An ESP32-family chip (the ESP32 unless told: options.chip) in serial download mode. Bytes from the wire go in through `receive`, replies come out through `send`.
  * It speaks the ROM loader protocol and, once code is uploaded to RAM and started, the flasher stub's protocol: the ROM
  * cannot tell one stub from another, so esptool.py's, esptool-js's and esplab's (which is esptool-js's) all work.
  * Timing (timing.ts has the whole model and what it leaves out): flash erase/program times from FLASH_TIMING and
@@ -70,12 +77,17 @@ export class SimulatedEsp32 {
   /** How many times each command was received (by name), for tests and benchmarks. */
   readonly commandCounts = new Map<string, number>();
   onBaudChange: ((baud: number) => void) | undefined;
+  /** How many times the RTC watchdog reset the chip (see usbSerialJtag). */
+  watchdogResets = 0;
 
   readonly #flash: SimulatedFlash;
   readonly #send: (bytes: Uint8Array) => void;
   readonly #timeScale: number;
   readonly #decoder = new SlipDecoder(0x4000 + 0x400);
-  readonly #registers: Esp32Registers;
+  readonly #registers: ChipRegisters;
+  readonly #profile: ChipProfile;
+  readonly #usbSerialJtag: { watchdogCommands: number } | undefined;
+  #commandsSinceReset = 0;
   #queue: Promise<void> = Promise.resolve();
   #attached = false;
   #write: FlashWrite | undefined;
@@ -83,7 +95,6 @@ export class SimulatedEsp32 {
   #memory: MemoryUpload[] = [];
   #busyUntil = 0;
   #readAck: ((total: number) => void) | undefined;
-  readonly #securityInfoChipId: number | undefined;
   readonly #refuseRamUpload: boolean;
   readonly #commandFaults: CommandFaults;
   readonly #replyFaults: ReplyFaults;
@@ -94,8 +105,10 @@ export class SimulatedEsp32 {
     this.#flash = options.flash;
     this.#send = send;
     this.#timeScale = options.timeScale ?? 0;
-    this.#registers = new Esp32Registers(options.mac ?? Uint8Array.from([0x24, 0x0a, 0xc4, 0x5e, 0x1a, 0xb0]), this.#flash.jedecId, () => this.baud, options.impersonate?.chipMagic);
-    this.#securityInfoChipId = options.impersonate?.securityInfoChipId;
+    const profile = chipProfile(options.chip ?? "esp32");
+    this.#profile = options.chipMagic === undefined ? profile : { ...profile, magic: options.chipMagic };
+    this.#registers = new ChipRegisters(this.#profile, options.mac ?? profile.defaultMac, this.#flash.jedecId, () => this.baud);
+    this.#usbSerialJtag = options.usbSerialJtag;
     this.#refuseRamUpload = options.refuseRamUpload ?? false;
     this.#commandFaults = new CommandFaults(options.commandFaults);
     this.#replyFaults = new ReplyFaults(options.replyFaults);
@@ -133,6 +146,10 @@ export class SimulatedEsp32 {
     request = { ...request, data: this.#commandFaults.apply(request.op, request.data) };
     const name = opName(request.op);
     this.commandCounts.set(name, (this.commandCounts.get(name) ?? 0) + 1);
+    if (this.#usbSerialJtag && !this.#registers.watchdogsDisabled && ++this.#commandsSinceReset > this.#usbSerialJtag.watchdogCommands) {
+      this.watchdogResets++;
+      return this.#resetIntoLoader("rst:0x10 (RTCWDT_RTC_RST),boot:0x0 (DOWNLOAD(USB/UART0))\r\nwaiting for download");
+    }
     this.#replyFault = this.#replyFaults.next(request.op);
     // A busy chip: the commands behind this one wait too, as on the real UART.
     if (this.#replyFault?.effect === "late") await delay(this.#replyFault.ms ?? 1000);
@@ -205,9 +222,8 @@ export class SimulatedEsp32 {
         if (!this.#isStub) break;
         return this.#streamRead(data);
       case Op.GET_SECURITY_INFO:
-        if (this.#securityInfoChipId === undefined) break;
-        // flags, flash_crypt_cnt, 7 key purposes, chip id, API version
-        return this.#reply(op, 0, Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, this.#securityInfoChipId, 0, 0, 0, 0, 0, 0, 0]));
+        if (this.#profile.securityInfo === undefined) break;
+        return this.#reply(op, 0, this.#profile.securityInfo);
       case Op.RUN_USER_CODE:
         if (!this.#isStub) break;
         return this.#runUserCode();
@@ -286,6 +302,8 @@ export class SimulatedEsp32 {
     const blocks = this.#word(data, 1);
     const blockSize = this.#word(data, 2);
     const offset = this.#word(data, 3);
+    // The later chips' ROMs take a fifth word, 1 to write through the flash encryption, which is not simulated.
+    if (!this.#isStub && data.length >= 20 && this.#word(data, 4) !== 0) this.#refuse(ROM_ERROR.failed, STUB_ERROR.invalid, "encrypted writes are not simulated");
     if (offset + size > this.#flash.size) this.#refuse(ROM_ERROR.invalidMessage, STUB_ERROR.tooMuch, "write past the end of flash");
     if (blockSize === 0 || blockSize > 0x4000) this.#refuse(ROM_ERROR.invalidMessage, STUB_ERROR.badBlockSize, "bad block size");
     // The ROM erases from the offset itself, which its erase routine refuses unless it starts a sector (esptool pads
@@ -369,13 +387,16 @@ export class SimulatedEsp32 {
     else if (op === Op.FLASH_END) this.#resetIntoLoader();
   }
 
-  #resetIntoLoader(): void {
+  #resetIntoLoader(reason = this.#profile.bootReasons.download): void {
     this.mode = "rom";
     this.#attached = false;
+    this.#write?.inflater?.close();
+    this.#write = undefined;
+    this.#memory = [];
+    this.#commandsSinceReset = 0;
     this.baud = 115200;
     this.onBaudChange?.(this.baud);
-    const boot = "ets Jul 29 2019 12:21:46\r\n\r\nrst:0x3 (SW_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for download\r\n";
-    this.#send(new TextEncoder().encode(boot));
+    this.#send(new TextEncoder().encode(`${this.#profile.romBanner}\r\n\r\n${reason}\r\n`));
   }
 
   #block(request: Request): { size: number; seq: number; payload: Uint8Array } {
@@ -460,8 +481,7 @@ export class SimulatedEsp32 {
 
   #runUserCode(): void {
     this.mode = "user-code";
-    const boot = "ets Jul 29 2019 12:21:46\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n";
-    this.#send(new TextEncoder().encode(boot));
+    this.#send(new TextEncoder().encode(`${this.#profile.romBanner}\r\n\r\n${this.#profile.bootReasons.app}\r\n`));
   }
 
   async #waitForFlash(): Promise<void> {

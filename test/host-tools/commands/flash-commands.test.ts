@@ -44,6 +44,20 @@ describe("esplab chip commands against chip-sim", () => {
     expect(json).toMatchObject({ chip: "esp32", mac: "24:0a:c4:5e:1a:b0", flashSize: 4 * 1024 * 1024, flashId: "0x1640ef" });
   });
 
+  it("chip-info and chip-sim name the later chips; efuse-summary says it decodes the ESP32's layout only", async () => {
+    const c3 = await startChipSimulator({ chip: "esp32c3" });
+    try {
+      const json = JSON.parse((await esplab("chip-info", "--port", c3.url, "--json")).stdout);
+      expect(json).toMatchObject({ chip: "esp32c3", description: "ESP32-C3 (QFN32) (revision v0.4)", revision: "v0.4", mac: "34:85:18:7a:5c:04", flashSize: 4 * 1024 * 1024 });
+      const efuses = await esplab("efuse-summary", "--port", c3.url);
+      expect(efuses.code).toBe(1);
+      expect(efuses.stderr).toContain("this board is an ESP32-C3, whose eFuses are laid out differently. Use Espressif's espefuse");
+      expect(efuses.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await c3.close();
+    }
+  });
+
   it("efuse-summary reads the simulated chip's eFuses and decodes them as espefuse does, writing nothing", async () => {
     const before = Buffer.from(simulator.flash.read(0, simulator.flash.size));
     const text = await esplab("efuse-summary", "--port", simulator.url);

@@ -59,6 +59,14 @@ describe("patching the bootloader header", () => {
     expect(resolveFlashSize("detect", 512 * 1024).notes[0]).toMatch(/512KB flash has no size code.*keeping the header's size/);
   });
 
+  it("writes each chip's frequency code: the ESP32-C6 takes 80m as 0x0 and has no 26m", () => {
+    const c6 = fixture("helloworld-esp32c6.bin");
+    expect(patchFlashParams(c6, { freq: "80m", chip: "esp32c6" })[3]! & 0x0f).toBe(0x0);
+    expect(patchFlashParams(c6, { freq: "20m", chip: "esp32c6" })[3]! & 0x0f).toBe(0x2);
+    expect(patchFlashParams(bootloader, { freq: "80m" })[3]! & 0x0f).toBe(0xf);
+    expect(() => patchFlashParams(c6, { freq: "26m", chip: "esp32c6" })).toThrow("--flash-freq 26m: the ESP32-C6 takes 80m, 40m, 20m");
+  });
+
   it("leaves data that is not an image alone, with a warning, as esptool does", () => {
     const notImage = new Uint8Array(64).fill(0xaa);
     const { data, note } = patchBootloader(notImage, { size: "4MB" });

@@ -72,6 +72,18 @@ describe("mergeImages", () => {
     expect(Buffer.from(app).equals(esp32Fixture("esp32-app-template.bin").subarray(0, 16))).toBe(true);
   });
 
+  it("finds the bootloader at the chip's own offset: 0x0 for the ESP32-C3, with the C3's frequency codes", () => {
+    const c3 = [
+      { address: 0x0, name: "bootloader", data: esp32Fixture("bootloader_esp32c3.bin") },
+      { address: 0x8000, name: "partition-table", data: esp32Fixture("partitions_singleapp.bin") },
+    ];
+    const merged = mergeImages(c3, { chip: "esp32c3", header: { size: "4MB", freq: "80m", chip: "esp32c3" } });
+    const bootloader = merged.raw().subarray(0, c3[0]!.data.length);
+    expect(bootloader[3]).toBe(0x2f);
+    expect(parseAppImage(bootloader).hash?.valid).toBe(true);
+    expect(() => mergeImages(c3, { chip: "esp32" })).toThrow(/this image is for ESP32-C3 but the board is an ESP32/);
+  });
+
   it("refuses what flashing refuses: two files in one erase sector, an image for another chip, past the size", () => {
     const a = { address: 0x9000, name: "a.bin", data: new Uint8Array(0x100) };
     const b = { address: 0x9800, name: "b.bin", data: new Uint8Array(0x100) };

@@ -1,0 +1,45 @@
+import { ESP32_FLASH_FREQUENCIES, bits, type ChipFamily, type ReadWord } from "./chip-family.ts";
+
+export const ESP32_EFUSE_BASE = 0x3ff5a000;
+/** APB_CTL_DATE: bit 31 is the third bit of the wafer version. */
+export const ESP32_APB_CTL_DATE = 0x3ff6607c;
+
+const PACKAGES = ["ESP32-D0WDQ6", "ESP32-D0WD", "ESP32-D2WD", "", "ESP32-U4WDH", "ESP32-PICO-D4", "ESP32-PICO-V3-02"];
+
+/** esptool's ESP32 chip description from eFuse words 3 and 5 and the APB_CTL_DATE register. */
+export function describeEsp32(word3: number, word5: number, apbCtlDate: number): { description: string; major: number; minor: number; features: string[] } {
+  const major = (word3 >> 15) & 1 ? ((word5 >> 20) & 1 ? ((apbCtlDate >>> 31) & 1 ? 3 : 2) : 1) : 0;
+  const minor = bits(word5, 24, 2);
+  const pkg = ((word3 >> 9) & 7) + (((word3 >> 2) & 1) << 3);
+  const singleCore = (word3 & 1) !== 0;
+  const packages = [...PACKAGES];
+  if (singleCore) {
+    packages[0] = "ESP32-S0WDQ6";
+    packages[1] = "ESP32-S0WD";
+  }
+  if (major === 3) packages[5] = "ESP32-PICO-V3";
+  let name = packages[pkg] || "unknown ESP32";
+  if (major === 3 && (pkg === 0 || pkg === 1)) name += "-V3";
+  const features = ["Wi-Fi"];
+  if ((word3 & 2) === 0) features.push("BT");
+  features.push(singleCore ? "Single Core" : "Dual Core");
+  return { description: `${name} (revision v${major}.${minor})`, major, minor, features };
+}
+
+export const ESP32: ChipFamily = {
+  name: "esp32",
+  label: "ESP32",
+  imageChipId: 0,
+  magicValues: [0x00f01d83],
+  securityInfo: "none",
+  bootloaderOffset: 0x1000,
+  macRegister: ESP32_EFUSE_BASE + 4,
+  spi: { cmd: 0x3ff42000, usr: 0x3ff4201c, usr1: 0x3ff42020, usr2: 0x3ff42024, mosiLength: 0x3ff42028, misoLength: 0x3ff4202c, w0: 0x3ff42080 },
+  romBeginHasEncryptFlag: false,
+  flashFrequencies: ESP32_FLASH_FREQUENCIES,
+  async describe(read: ReadWord) {
+    const efuse = (word: number) => read(ESP32_EFUSE_BASE + 4 * word);
+    const { description, major, minor, features } = describeEsp32(await efuse(3), await efuse(5), await read(ESP32_APB_CTL_DATE));
+    return { description, revision: `v${major}.${minor}`, features };
+  },
+};
