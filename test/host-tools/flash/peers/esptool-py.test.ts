@@ -100,3 +100,40 @@ describe.skipIf(!esptool)("esptool.py drives the simulated ESP32", () => {
     expect(erase.output).toContain("ESP32 ROM does not support function erase_flash");
   });
 });
+
+/** esptool.py's own descriptions of the simulated samples (its targets/esp32*.py tables, not esplab's). */
+const LATER_CHIPS = [
+  { chip: "esp32s2", says: "Chip is ESP32-S2 (revision v0.0)", mac: "7c:df:a1:00:2c:10", image: "esp_idf_blink_esp32s2.bin", at: 0x10000 },
+  { chip: "esp32s3", says: "Chip is ESP32-S3 (QFN56) (revision v0.2)", mac: "f4:12:fa:40:3b:21", image: "helloworld-esp32s3.bin", at: 0x10000 },
+  { chip: "esp32c3", says: "Chip is ESP32-C3 (QFN32) (revision v0.4)", mac: "34:85:18:7a:5c:04", image: "bootloader_esp32c3.bin", at: 0x0 },
+  { chip: "esp32c6", says: "Chip is ESP32-C6 (QFN40) (revision v0.1)", mac: "40:4c:ca:51:0e:88", image: "helloworld-esp32c6.bin", at: 0x10000 },
+] as const;
+
+describe.skipIf(!esptool)("esptool.py drives the simulated later chips", () => {
+  it.each(LATER_CHIPS)("$chip: detected, its stub run, an image for it written and read back", async ({ chip, says, mac, image, at }) => {
+    const simulator = await harness.simulator({ chip });
+    const file = join(import.meta.dirname, "../../../fixtures/esp32", image);
+    const written = await run(simulator.url, ["--baud", "921600", "write_flash", "--flash_size", "keep", `0x${at.toString(16)}`, file]);
+    expect(written.ok, written.output).toBe(true);
+    expect(written.output).toContain(says);
+    expect(written.output).toContain(mac);
+    expect(written.output).toContain("Stub running...");
+    expect(written.output).toContain("Hash of data verified.");
+    const bytes = readFileSync(file);
+    expect(Buffer.from(simulator.flash.read(at, bytes.length)).equals(bytes)).toBe(true);
+    const read = await run(simulator.url, ["read_flash", `0x${at.toString(16)}`, String(bytes.length), join(work, `${chip}.bin`)]);
+    expect(read.ok, read.output).toBe(true);
+    expect(readFileSync(join(work, `${chip}.bin`)).equals(bytes)).toBe(true);
+  });
+
+  it("esp32c3 through its ROM loader alone (--no-stub): the later ROM's FLASH_BEGIN and a baud change", async () => {
+    const simulator = await harness.simulator({ chip: "esp32c3" });
+    const file = join(import.meta.dirname, "../../../fixtures/esp32/bootloader_esp32c3.bin");
+    const written = await run(simulator.url, ["--no-stub", "--baud", "460800", "write_flash", "--flash_size", "keep", "0x0", file]);
+    expect(written.ok, written.output).toBe(true);
+    expect(written.output).toContain("Hash of data verified.");
+    expect(simulator.chip!.mode).toBe("rom");
+    expect(simulator.chip!.baud).toBe(460800);
+    expect(Buffer.from(simulator.flash.read(0, readFileSync(file).length)).equals(readFileSync(file))).toBe(true);
+  });
+});
