@@ -38,8 +38,10 @@ export class PostgresReadingsStore implements ReadingsStorage {
     this.location = `PostgreSQL ${redact(url)}`;
     this.#pool = new pg.Pool({ connectionString: url, max: 8, connectionTimeoutMillis: 5000, query_timeout: 15_000, idleTimeoutMillis: 10_000 });
     // An idle connection the server closes (a restart) is replaced at the next query; without a listener it would
-    // end the process.
+    // end the process. So would one that ends while checked out between queries (no listener is attached then):
+    // its next query fails as "not queryable", which is transient below, and the pool drops it.
     this.#pool.on("error", () => undefined);
+    this.#pool.on("connect", (client) => client.on("error", () => undefined));
   }
 
   async insert(reading: Reading, receivedAt = Date.now(), delivery?: Delivery): Promise<"stored" | "duplicate"> {
@@ -180,7 +182,7 @@ function explain(error: unknown, location: string): unknown {
   const message = (error as Error).message ?? String(error);
   const transient = (why: string, fix = "") => new ReadingsStoreError("store-unavailable", `${location} ${why}; nothing was written${fix}`, { cause: error, transient: true });
   if (TRANSIENT_NETWORK.has(code)) return transient(`is not reachable (${code})`, " — is the server running?");
-  if (/timeout|terminated|Connection ended/i.test(message) && !code) return transient(`did not answer (${message})`);
+  if (/timeout|terminated|Connection ended|not queryable/i.test(message) && !code) return transient(`did not answer (${message})`);
   if (code.startsWith("08") || code.startsWith("57P") || code === "53300") return transient(`is not accepting work right now (${message}, SQLSTATE ${code})`);
   if (code.startsWith("53") || code === "58030") return transient(`cannot write (${message}, SQLSTATE ${code})`, " — free space on the database server");
   if (code === "40001" || code === "40P01") return transient(`had a conflict (${message})`);
