@@ -62,6 +62,8 @@ export interface ChipFamily {
   /** Left running by the ROM on the USB-Serial/JTAG port; esptool disables them so the chip does not reset mid-write. */
   watchdogs?: WatchdogRegisters;
   describe(read: ReadWord): Promise<ChipDescription>;
+  /** The CHANGE_BAUDRATE argument that gets `baud` from this chip's ROM loader, where the ROM does not set it exactly. */
+  romBaudArgument?(read: ReadWord, baud: number): Promise<number>;
 }
 
 export const CHIP_MAGIC_REGISTER = 0x40001000;

@@ -26,6 +26,22 @@ export function describeEsp32(word3: number, word5: number, apbCtlDate: number):
   return { description: `${name} (revision v${major}.${minor})`, major, minor, features };
 }
 
+/** RTCCALICFG1: the ROM's calibration of its 8 MHz clock against the crystal, bits 7..31. */
+export const ESP32_RTC_CALI_CFG1 = 0x3ff5f06c;
+
+/**
+ * The ESP32's ROM sets its UART divider from a crystal frequency it estimates with its drifting 8 MHz clock, so a
+ * ROM-mode baud change asks for the rate scaled by estimate / true crystal (esptool targets/esp32.py change_baud).
+ */
+export async function esp32RomBaudArgument(read: ReadWord, baud: number): Promise<number> {
+  const calibration = bits(await read(ESP32_RTC_CALI_CFG1), 7, 25);
+  const ck8m = (await read(ESP32_EFUSE_BASE + 4 * 4)) & 0xff;
+  const estimate = (calibration * 15625 * ck8m) / 40;
+  if (estimate === 0) return baud;
+  const crystal = estimate > 33_000_000 ? 40_000_000 : 26_000_000;
+  return Math.floor((baud * estimate) / crystal);
+}
+
 export const ESP32: ChipFamily = {
   name: "esp32",
   label: "ESP32",
@@ -42,4 +58,5 @@ export const ESP32: ChipFamily = {
     const { description, major, minor, features } = describeEsp32(await efuse(3), await efuse(5), await read(ESP32_APB_CTL_DATE));
     return { description, revision: `v${major}.${minor}`, features };
   },
+  romBaudArgument: esp32RomBaudArgument,
 };

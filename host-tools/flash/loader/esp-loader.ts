@@ -313,14 +313,14 @@ export class EspLoader {
   async changeBaud(baud: number): Promise<boolean> {
     const old = this.link.baud;
     if (baud === old) return true;
-    await this.command(Op.CHANGE_BAUDRATE, words(baud, this.isStub ? old : 0));
+    await this.command(Op.CHANGE_BAUDRATE, words(await this.#baudArgument(baud), this.isStub ? old : 0));
     await this.link.setBaud(baud);
     await this.channel.drain(20, 100);
     if (await this.#lineWorks()) return true;
     this.#log(`the line is unreliable at ${baud} baud; going back to ${old}`);
     for (let attempt = 0; attempt < 10; attempt++) {
       try {
-        await this.command(Op.CHANGE_BAUDRATE, words(old, this.isStub ? baud : 0), { tries: 1, timeoutMs: 300 });
+        await this.command(Op.CHANGE_BAUDRATE, words(await this.#baudArgument(old), this.isStub ? baud : 0), { tries: 1, timeoutMs: 300 });
         await this.link.setBaud(old);
         await this.channel.drain(20, 100);
         if (await this.#lineWorks()) return false;
@@ -329,6 +329,12 @@ export class EspLoader {
       }
     }
     throw new TimeoutError("baud-lost", `lost contact after switching to ${baud} baud; reset the board and re-run with --baud ${old}`);
+  }
+
+  /** What to ask for to get `baud`: the stub sets it exactly; the ESP32's ROM computes from its own crystal estimate. */
+  async #baudArgument(baud: number): Promise<number> {
+    const rom = this.chip.kind.romBaudArgument;
+    return !this.isStub && rom ? rom((address) => this.readRegister(address), baud) : baud;
   }
 
   async #lineWorks(): Promise<boolean> {

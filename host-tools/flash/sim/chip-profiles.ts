@@ -1,5 +1,5 @@
 import type { ChipFamily, ChipName } from "../chips/chip-family.ts";
-import { ESP32, ESP32_APB_CTL_DATE, ESP32_EFUSE_BASE } from "../chips/esp32.ts";
+import { ESP32, ESP32_APB_CTL_DATE, ESP32_EFUSE_BASE, ESP32_RTC_CALI_CFG1 } from "../chips/esp32.ts";
 import { ESP32C3 } from "../chips/esp32c3.ts";
 import { ESP32C6 } from "../chips/esp32c6.ts";
 import { ESP32S2 } from "../chips/esp32s2.ts";
@@ -48,6 +48,16 @@ function crc8(bytes: Uint8Array): number {
 
 const ESP32_CK8M_FREQ = 100;
 
+/** The RTCCALICFG1 calibration value with which the ESP32's ROM estimates its crystal at `estimateHz`. */
+export function esp32Calibration(estimateHz: number): number {
+  return Math.round((estimateHz * 40) / 15625 / ESP32_CK8M_FREQ);
+}
+
+/** The crystal frequency the ESP32's ROM estimates from its calibration words (what its UART divider is set from). */
+export function esp32RomCrystalEstimate(read: (address: number) => number): number {
+  return (((read(ESP32_RTC_CALI_CFG1) >>> 7) & 0x1ffffff) * 15625 * (read(ESP32_EFUSE_BASE + 16) & 0xff)) / 40;
+}
+
 const esp32Profile: ChipProfile = {
   family: ESP32,
   magic: 0x00f01d83,
@@ -70,7 +80,7 @@ const esp32Profile: ChipProfile = {
     // 40 MHz, so the baud it asks for is the baud the simulated ROM sets; a zero here made it ask for 0.
     // ADC_VREF (word 4 bits 8..12) stays 0 (1100 mV).
     efuse(4, ESP32_CK8M_FREQ);
-    words.set(0x3ff5f06c, ((XTAL_HZ * 40) / 15625 / ESP32_CK8M_FREQ) << 7);
+    words.set(ESP32_RTC_CALI_CFG1, esp32Calibration(XTAL_HZ) << 7);
     words.set(ESP32_APB_CTL_DATE, (0x80000000 | 0x16042000) >>> 0);
     return words;
   },

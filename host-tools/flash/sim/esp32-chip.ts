@@ -7,7 +7,8 @@ import { StreamInflater } from "./inflater.ts";
 import { BLOCK, FLASH_TIMING, SECTOR, type SimulatedFlash } from "./spi-flash.ts";
 import type { ChipName } from "../chips/chip-family.ts";
 import { ChipRegisters } from "./chip-registers.ts";
-import { chipProfile, type ChipProfile } from "./chip-profiles.ts";
+import { chipProfile, esp32Calibration, esp32RomCrystalEstimate, type ChipProfile } from "./chip-profiles.ts";
+import { ESP32_RTC_CALI_CFG1 } from "../chips/esp32.ts";
 import { CHIP_TIMING } from "./timing.ts";
 
 export interface ChipSimOptions {
@@ -26,6 +27,11 @@ export interface ChipSimOptions {
   usbSerialJtag?: { watchdogCommands: number };
   /** A chip-magic value to report instead of the profile's (another revision of the chip). */
   chipMagic?: number;
+  /**
+   * ESP32 only: the crystal frequency its ROM believes it has (its 8 MHz clock drifts; 40 MHz by default). A ROM-mode
+   * baud change then sets the rate the ROM computes from that belief, as the real ROM does.
+   */
+  romCrystalEstimate?: number;
   /** Refuse RAM uploads (MEM_BEGIN), as a ROM in secure download mode does: no stub can run. */
   refuseRamUpload?: boolean;
   /** Commands damaged on their way in (see CommandFault). */
@@ -108,6 +114,7 @@ export class SimulatedEsp32 {
     const profile = chipProfile(options.chip ?? "esp32");
     this.#profile = options.chipMagic === undefined ? profile : { ...profile, magic: options.chipMagic };
     this.#registers = new ChipRegisters(this.#profile, options.mac ?? profile.defaultMac, this.#flash.jedecId, () => this.baud);
+    if (options.romCrystalEstimate !== undefined) this.#registers.write(ESP32_RTC_CALI_CFG1, esp32Calibration(options.romCrystalEstimate) << 7, 0xffffffff);
     this.#usbSerialJtag = options.usbSerialJtag;
     this.#refuseRamUpload = options.refuseRamUpload ?? false;
     this.#commandFaults = new CommandFaults(options.commandFaults);
@@ -252,9 +259,12 @@ export class SimulatedEsp32 {
     throw new ChipRefusal(this.#isStub ? stub : rom, message);
   }
 
-  #changeBaud(baud: number): void {
-    if (baud < 9600 || baud > 5_000_000) this.#refuse(ROM_ERROR.invalidMessage, STUB_ERROR.badLength, "baud out of range");
+  #changeBaud(requested: number): void {
+    if (requested < 9600 || requested > 5_000_000) this.#refuse(ROM_ERROR.invalidMessage, STUB_ERROR.badLength, "baud out of range");
     this.#reply(Op.CHANGE_BAUDRATE, 0);
+    // The ESP32's ROM divides the crystal it estimated (not the true 40 MHz) by the rate asked for.
+    const estimate = !this.#isStub && this.#profile.family.name === "esp32" ? esp32RomCrystalEstimate((address) => this.#registers.read(address)) : 0;
+    const baud = estimate > 0 ? Math.round((requested * 40_000_000) / estimate) : requested;
     this.baud = baud;
     this.onBaudChange?.(baud);
   }

@@ -17,6 +17,7 @@ export interface ChipSimulatorOptions {
   mac?: Uint8Array;
   chip?: ChipSimOptions["chip"];
   chipMagic?: ChipSimOptions["chipMagic"];
+  romCrystalEstimate?: ChipSimOptions["romCrystalEstimate"];
   usbSerialJtag?: ChipSimOptions["usbSerialJtag"];
   refuseRamUpload?: boolean;
 }
@@ -58,7 +59,7 @@ export async function startChipSimulator(options: ChipSimulatorOptions = {}): Pr
     connections++;
     sockets.add(socket);
     const uart: { line?: SimulatedUart } = {};
-    const chip = new SimulatedEsp32({ flash, timeScale: options.timeScale, mac: options.mac, chip: options.chip, chipMagic: options.chipMagic, usbSerialJtag: options.usbSerialJtag, refuseRamUpload: options.refuseRamUpload, commandFaults: options.faults?.commands, replyFaults: options.faults?.replies }, (bytes) => uart.line!.fromChip(bytes));
+    const chip = new SimulatedEsp32({ flash, timeScale: options.timeScale, mac: options.mac, chip: options.chip, chipMagic: options.chipMagic, romCrystalEstimate: options.romCrystalEstimate, usbSerialJtag: options.usbSerialJtag, refuseRamUpload: options.refuseRamUpload, commandFaults: options.faults?.commands, replyFaults: options.faults?.replies }, (bytes) => uart.line!.fromChip(bytes));
     uart.line = new SimulatedUart(chip, { timeScale: options.timeScale ?? 0, faults: options.faults }, (bytes) => socket.write(bytes), () => socket.destroy());
     current = chip;
     socket.on("data", (chunk) => uart.line!.fromHost(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));

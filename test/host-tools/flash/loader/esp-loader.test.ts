@@ -55,6 +55,14 @@ describe("EspLoader against the simulated ESP32", () => {
     expect(simulator!.chip!.mode).toBe("rom");
   });
 
+  it("asks the ESP32's ROM for the rate scaled by its own crystal estimate, so the rate it sets is the one asked for", async () => {
+    // A ROM whose 8 MHz clock ran fast believes its 40 MHz crystal is 41 MHz: asked for 921600 it would set 899 122.
+    const esp = await connect({ romCrystalEstimate: 41_000_000 });
+    expect(await esp.changeBaud(921600)).toBe(true);
+    expect(Math.abs(simulator!.chip!.baud - 921600) / 921600).toBeLessThan(0.001);
+    expect(esp.link.baud).toBe(921600);
+  });
+
   it("names a chip of the family it does not flash, and one it does not know, with what it does flash", async () => {
     const cases = [
       { chipMagic: 0x0c21e06f, message: "this board is an ESP32-C2; esplab flashes the ESP32, ESP32-S2, ESP32-S3, ESP32-C3, ESP32-C6. Use esptool (pip install esptool) for the ESP32-C2" },
