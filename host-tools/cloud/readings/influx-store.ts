@@ -229,14 +229,17 @@ export class InfluxReadingsStore implements ReadingsStorage {
     throw this.#failure(response.status, text);
   }
 
-  /** InfluxDB 1.x makes a database only when asked; the first write asks, once. */
+  /**
+   * InfluxDB 1.x makes a database only when asked; the first write asks, once it has succeeded. A server that is
+   * shutting down answers writes "database not found" and then refuses connections: that try does not count.
+   */
   async #createDatabase(): Promise<void> {
-    this.#createdDatabase = true;
     const response = await this.#request(`${this.#target.base}/query`, {
       method: "POST",
       body: new URLSearchParams({ q: `CREATE DATABASE "${this.#target.database.replace(/["\\]/g, (c) => `\\${c}`)}"` }),
     });
     if (!response.ok) throw this.#failure(response.status, await response.text().catch(() => ""), `the database ${this.#target.database} does not exist and could not be created`);
+    this.#createdDatabase = true;
   }
 
   async #select(q: string): Promise<Record<string, unknown>[]> {

@@ -77,6 +77,25 @@ describe("InfluxDB store: URLs and answers", () => {
     expect(answers.refused!.message).toMatch(/field type conflict/);
   });
 
+  it("asks for the database again when the first CREATE DATABASE never reached a server that was shutting down", async () => {
+    // A 1.x server going down answers writes "database not found", then refuses connections.
+    let up = false;
+    let created = false;
+    const { seen, fake } = recorder((request) => {
+      if (request.url.endsWith("/query")) {
+        if (!up) throw Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } });
+        created = true;
+        return Response.json({ results: [{ statement_id: 0 }] });
+      }
+      return created ? new Response(null, { status: 204 }) : new Response('{"error":"database not found: \\"db\\""}', { status: 404 });
+    });
+    const store = new InfluxReadingsStore("influx://127.0.0.1:9/db", { fetch: fake, env: {} });
+    await expect(store.insert(reading)).rejects.toMatchObject({ transient: true });
+    up = true;
+    expect(await store.insert(reading)).toBe("stored");
+    expect(seen.filter((request) => request.url.endsWith("/query")).map((request) => request.body)).toEqual([`q=${encodeURIComponent('CREATE DATABASE "db"').replace(/%20/g, "+")}`, `q=${encodeURIComponent('CREATE DATABASE "db"').replace(/%20/g, "+")}`]);
+  });
+
   it("sends readings that arrive together in one request, and when InfluxDB refuses it, refuses only the bad line", async () => {
     const { seen, fake } = recorder(({ body }) => new Response(body.includes("bad=") ? '{"error":"partial write: field type conflict"}' : null, { status: body.includes("bad=") ? 400 : 204 }));
     const store = new InfluxReadingsStore("influx://127.0.0.1:9/db", { fetch: fake, env: {} });
