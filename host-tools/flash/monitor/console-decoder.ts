@@ -109,24 +109,34 @@ function safeChar(code: number, fallback: string): string {
   return code >= 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : fallback;
 }
 
-const RESET_REASONS: Record<string, string> = {
-  POWERON_RESET: "power-on reset",
-  SW_RESET: "software reset",
-  SW_CPU_RESET: "software restart (esp_restart, or a crash just before)",
-  DEEPSLEEP_RESET: "woke from deep sleep",
-  TG0WDT_SYS_RESET: "watchdog reset: a task ran too long without yielding",
-  TG1WDT_SYS_RESET: "watchdog reset: a task ran too long without yielding",
-  RTCWDT_SYS_RESET: "RTC watchdog reset",
-  RTCWDT_RTC_RESET: "RTC watchdog reset (often right after flashing)",
-  RTCWDT_BROWN_OUT_RESET: "brown-out: the supply voltage dropped (weak USB port or cable, or the servo drawing too much)",
-  TGWDT_CPU_RESET: "watchdog reset of a CPU",
-};
+/**
+ * Reset reasons as the ROMs print them: the ESP32's names end in _RESET ("RTCWDT_RTC_RESET"), the later chips'
+ * in _RST or nothing ("RTCWDT_RTC_RST", "POWERON"); matched on the name without that ending.
+ */
+const RESET_REASONS: Array<[RegExp, string]> = [
+  [/^POWERON$/, "power-on reset"],
+  [/^(RTC_)?SW(_SYS)?$/, "software reset"],
+  [/^(RTC_)?SW_CPU$/, "software restart (esp_restart, or a crash just before)"],
+  [/^D(EEP)?SLEEP$/, "woke from deep sleep"],
+  [/^TG[01]WDT_(SYS|CPU)$/, "watchdog reset: a task ran too long without yielding"],
+  [/^TGWDT_CPU$/, "watchdog reset of a CPU"],
+  [/^RTCWDT_(SYS|CPU)$/, "RTC watchdog reset"],
+  [/^RTCWDT_RTC$/, "RTC watchdog reset (often right after flashing)"],
+  [/BROWN_?OUT|POWER_GLITCH/, "brown-out: the supply voltage dropped (weak USB port or cable, or the servo drawing too much)"],
+  [/^SUPER_WDT$/, "super watchdog reset"],
+  [/^USB_(UART|JTAG)_CHIP$/, "reset through the chip's USB port (a flasher or the monitor opening it)"],
+];
 
-/** One short explanation for the ESP32's boot lines and crash banners, or undefined. */
+function resetReason(name: string): string {
+  const base = name.toUpperCase().replace(/_(RESET|RST)$/, "");
+  return RESET_REASONS.find(([pattern]) => pattern.test(base))?.[1] ?? `reset reason ${name}`;
+}
+
+/** One short explanation for the boot lines (ESP32 and later chips) and crash banners, or undefined. */
 export function explainBootLine(line: string): string | undefined {
   const notes: string[] = [];
   const reset = /rst:0x[0-9a-f]+ \((\w+)\)/i.exec(line);
-  if (reset) notes.push(RESET_REASONS[reset[1]!] ?? `reset reason ${reset[1]}`);
+  if (reset) notes.push(resetReason(reset[1]!));
   const boot = /boot:0x([0-9a-f]+) \(([^)]*\)?)/i.exec(line);
   if (boot) {
     if (/DOWNLOAD/i.test(boot[2]!)) notes.push("in download mode, waiting for a flasher: release BOOT and press EN to run the app");

@@ -45,6 +45,15 @@ describe("ConsoleDecoder", () => {
     expect(explainBootLine("hello")).toBeUndefined();
   });
 
+  it("explains the later chips' boot lines, whose reset names end in _RST or nothing", () => {
+    expect(explainBootLine("rst:0x1 (POWERON),boot:0x8 (SPI_FAST_FLASH_BOOT)")).toBe("esplab: power-on reset; booting the app from flash");
+    expect(explainBootLine("rst:0x10 (RTCWDT_RTC_RST),boot:0x0 (DOWNLOAD(USB/UART0))")).toBe("esplab: RTC watchdog reset (often right after flashing); in download mode, waiting for a flasher: release BOOT and press EN to run the app");
+    expect(explainBootLine("rst:0xc (RTC_SW_CPU_RST),boot:0x8 (SPI_FAST_FLASH_BOOT)")).toMatch(/software restart/);
+    expect(explainBootLine("rst:0x15 (USB_UART_CHIP_RESET),boot:0x8 (SPI_FAST_FLASH_BOOT)")).toMatch(/through the chip's USB port/);
+    expect(explainBootLine("rst:0xf (BROWN_OUT_RST),boot:0x8 (SPI_FAST_FLASH_BOOT)")).toMatch(/brown-out/);
+    expect(explainBootLine("rst:0x99 (SOMETHING_NEW),boot:0x8 (SPI_FAST_FLASH_BOOT)")).toMatch(/reset reason SOMETHING_NEW/);
+  });
+
   it("shows invalid UTF-8 bytes as \\xNN and keeps valid characters", () => {
     expect(decodeUtf8([0x41, 0xff, 0xc3, 0xa9, 0xe2, 0x82, 0x41, 0x07])).toBe("A\\xffé\\xe2\\x82A\\x07");
     expect(decodeUtf8([0xf0, 0x9f, 0x98, 0x80])).toBe("😀");
