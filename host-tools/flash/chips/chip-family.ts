@@ -12,8 +12,9 @@ export type ReadWord = (address: number) => Promise<number>;
 export interface ChipDescription {
   /** As esptool prints it: "ESP32-S3 (QFN56) (revision v0.2)". */
   description: string;
-  /** "v3.0": major.minor. */
-  revision: string;
+  /** The chip revision, major.minor ("v3.0"). */
+  major: number;
+  minor: number;
   features: string[];
 }
 

@@ -56,7 +56,7 @@ export const ESP32: ChipFamily = {
   async describe(read: ReadWord) {
     const efuse = (word: number) => read(ESP32_EFUSE_BASE + 4 * word);
     const { description, major, minor, features } = describeEsp32(await efuse(3), await efuse(5), await read(ESP32_APB_CTL_DATE));
-    return { description, revision: `v${major}.${minor}`, features };
+    return { description, major, minor, features };
   },
   romBaudArgument: esp32RomBaudArgument,
 };

@@ -29,6 +29,6 @@ export const ESP32C3: ChipFamily = {
     const features = ["Wi-Fi", "BT 5 (LE)", "Single Core", "160MHz"];
     const flash = bits(word3, 27, 3);
     if (flash !== 0) features.push(`${FLASH[flash] ?? "Unknown Embedded Flash"} (${FLASH_VENDORS[bits(word4, 0, 3)] ?? ""})`);
-    return { description: `${name} (revision v${major}.${minor})`, revision: `v${major}.${minor}`, features };
+    return { description: `${name} (revision v${major}.${minor})`, major, minor, features };
   },
 };

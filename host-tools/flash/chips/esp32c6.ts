@@ -29,6 +29,6 @@ export const ESP32C6: ChipFamily = {
     const name = pkg === 0 ? "ESP32-C6 (QFN40)" : pkg === 1 && flash === 1 ? "ESP32-C6FH4 (QFN32)" : pkg === 1 && flash === 2 ? "ESP32-C6FH8 (QFN32)" : "Unknown ESP32-C6";
     const features = ["Wi-Fi 6", "BT 5 (LE)", "IEEE802.15.4", "Single Core + LP Core", "160MHz"];
     if (flash !== 0) features.push(FLASH[flash] ?? "Unknown Embedded Flash");
-    return { description: `${name} (revision v${major}.${minor})`, revision: `v${major}.${minor}`, features };
+    return { description: `${name} (revision v${major}.${minor})`, major, minor, features };
   },
 };

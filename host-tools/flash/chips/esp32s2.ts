@@ -32,6 +32,6 @@ export const ESP32S2: ChipFamily = {
     const calibration = bits(await read(BLOCK2 + 16), 4, 3);
     const name = NAMES[flash + psram * 100] ?? "Unknown ESP32-S2";
     const features = ["Wi-Fi", "Single Core", "240MHz", FLASH[flash] ?? "Unknown Embedded Flash", PSRAM[psram] ?? "Unknown Embedded PSRAM", CALIBRATION[calibration] ?? "Unknown calibration in BLK2"];
-    return { description: `${name} (revision v${major}.${minor})`, revision: `v${major}.${minor}`, features };
+    return { description: `${name} (revision v${major}.${minor})`, major, minor, features };
   },
 };

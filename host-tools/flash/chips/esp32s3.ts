@@ -35,6 +35,6 @@ export const ESP32S3: ChipFamily = {
     if (flash !== 0) features.push(`${FLASH[flash] ?? "Unknown Embedded Flash"} (${FLASH_VENDORS[bits(word4, 0, 3)] ?? ""})`);
     const psram = (bits(word5, 19, 1) << 2) | bits(word4, 3, 2);
     if (psram !== 0) features.push(`${PSRAM[psram] ?? "Unknown Embedded PSRAM"} (${PSRAM_VENDORS[bits(word4, 7, 2)] ?? ""})`);
-    return { description: `${name} (revision v${major}.${minor})`, revision: `v${major}.${minor}`, features };
+    return { description: `${name} (revision v${major}.${minor})`, major, minor, features };
   },
 };

@@ -12,7 +12,13 @@ export const bootloaderOffset = (chip: ChipName) => chipByName(chip)!.bootloader
 export const PARTITION_TABLE_OFFSET = 0x8000;
 
 export interface FlashRegion { address: number; data: Uint8Array; name: string }
-export interface FlashPlanOptions { flashSize: number; chip: ChipName; partitions?: PartitionTable }
+export interface FlashPlanOptions {
+  flashSize: number;
+  chip: ChipName;
+  partitions?: PartitionTable;
+  /** The board's chip revision as images state theirs (major × 100 + minor), when known: images must allow it. */
+  chipRevision?: number;
+}
 export interface FlashPlanProblem { region: string; problem: string; fix: string }
 /** Something the plan will do that the user may not expect, though it is not an error. */
 export interface FlashPlanWarning { region: string; message: string }
@@ -57,6 +63,9 @@ export function validateFlashPlan(regions: FlashRegion[], options: FlashPlanOpti
       const board = chipByName(options.chip)!;
       if (image.extended.chipId !== board.imageChipId) {
         problems.push({ region: region.name, problem: `this image is for ${image.extended.chipName} but the board is an ${board.label}`, fix: `build for -p ${options.chip}` });
+      } else if (options.chipRevision !== undefined) {
+        const problem = revisionProblem(image.extended, options.chip, options.chipRevision);
+        if (problem) problems.push({ region: region.name, problem: `${problem} (this board's ${board.label} is v${Math.floor(options.chipRevision / 100)}.${options.chipRevision % 100})`, fix: "build with a minimum chip revision this board has (ESP-IDF's CONFIG_ESP32..._REV_MIN), or use a board of a revision the image allows" });
       }
     } catch (error) {
       if (!(error instanceof ImageError)) throw error;
@@ -85,6 +94,23 @@ export function validateFlashPlan(regions: FlashRegion[], options: FlashPlanOpti
   }
   if (problems.length > 0) throw new FlashPlanError(problems);
   return warnings;
+}
+
+const version = (full: number) => `v${Math.floor(full / 100)}.${full % 100}`;
+
+/**
+ * Whether the image's revision range admits the chip, read as esptool's write_flash reads it: images from ESP-IDF 5
+ * on carry min/max_rev_full (major × 100 + minor; a max of 65535 is "not set"), older ones only min_rev, which is
+ * the minor revision on the ESP32-C3 and the major one elsewhere. A zero max means the fields are absent.
+ */
+function revisionProblem(header: { minRev: number; minFullRev: number; maxFullRev: number }, chip: ChipName, revision: number): string | undefined {
+  const useFull = header.maxFullRev !== 0 && !(header.maxFullRev === 0xffff && header.minFullRev === 0 && header.minRev !== 0);
+  if (useFull) {
+    if (revision >= header.minFullRev && revision <= header.maxFullRev) return undefined;
+    return header.maxFullRev === 0xffff ? `this image needs chip revision ${version(header.minFullRev)} or later` : `this image needs a chip revision from ${version(header.minFullRev)} to ${version(header.maxFullRev)}`;
+  }
+  const legacy = chip === "esp32c3" ? revision % 100 : Math.floor(revision / 100);
+  return legacy < header.minRev ? `this image needs chip revision ${header.minRev} or later (esptool's legacy min_rev, the ${chip === "esp32c3" ? "minor" : "major"} revision)` : undefined;
 }
 
 const sectorOf = (address: number) => address - (address % FLASH_SECTOR);

@@ -50,6 +50,8 @@ export interface ChipInfo {
   description: string;
   /** "v3.0": major.minor. */
   revision: string;
+  /** The same as numbers, as an image's revision range is written (major × 100 + minor). */
+  revisionNumber: number;
   features: string[];
   mac: string;
 }
@@ -163,8 +165,8 @@ export class EspLoader {
   async #identify(): Promise<ChipInfo> {
     const kind = await this.#detectChip();
     const read = (address: number) => this.readRegister(address);
-    const { description, revision, features } = await kind.describe(read);
-    return { kind, description, revision, features, mac: await readMac(read, kind.macRegister) };
+    const { description, major, minor, features } = await kind.describe(read);
+    return { kind, description, revision: `v${major}.${minor}`, revisionNumber: major * 100 + minor, features, mac: await readMac(read, kind.macRegister) };
   }
 
   /** GET_SECURITY_INFO's chip id where the ROM reports one, else the chip-magic word (as esptool). */

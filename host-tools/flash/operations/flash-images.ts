@@ -71,7 +71,7 @@ const REPAIR_ROUNDS = 2;
  */
 export async function flashImages(session: Session, regions: FlashRegion[], options: FlashOptions = {}): Promise<RegionReport[]> {
   const partitions = partitionsIn(regions) ?? (await partitionsOnChip(session));
-  const warnings = validateFlashPlan(regions, { chip: session.chip.kind.name, flashSize: session.flashSize, partitions });
+  const warnings = validateFlashPlan(regions, { chip: session.chip.kind.name, chipRevision: session.chip.revisionNumber, flashSize: session.flashSize, partitions });
   for (const warning of warnings) options.onWarning?.(warning);
   // The ROM cannot start a write inside a sector: pad with erased bytes back to it, as esptool does.
   const planned = session.loader.isStub ? regions : regions.map(alignToSector);

@@ -102,6 +102,22 @@ describe("images for another chip", () => {
   });
 });
 
+describe("images for another revision", () => {
+  it("are refused when their revision range leaves out the board's chip, read as esptool reads it", async () => {
+    // The simulated ESP32-C3 is v0.4.
+    const simulator = await harness.simulator({ chip: "esp32c3" });
+    const session = await harness.session(simulator);
+    const attempt = (revisions: Parameters<typeof syntheticAppImage>[3]) => flashImages(session, [{ address: 0x10000, name: "app", data: syntheticAppImage(5, 8 * 1024, 1, revisions) }]).then(() => "flashed", (error: Error) => error.message);
+    expect(await attempt({ minFullRev: 5 })).toContain("app: this image needs chip revision v0.5 or later (this board's ESP32-C3 is v0.4)");
+    expect(await attempt({ minFullRev: 0, maxFullRev: 3 })).toContain("this image needs a chip revision from v0.0 to v0.3 (this board's ESP32-C3 is v0.4)");
+    // Before ESP-IDF 5 only min_rev, the C3's minor revision: 5 is refused, 3 flashes.
+    expect(await attempt({ minRev: 5, maxFullRev: 0 })).toContain("this image needs chip revision 5 or later (esptool's legacy min_rev, the minor revision)");
+    expect(simulator.chip!.commandCounts.get("FLASH_DEFL_BEGIN") ?? 0).toBe(0);
+    expect(await attempt({ minRev: 3, maxFullRev: 0 })).toBe("flashed");
+    expect(await attempt({ minFullRev: 4 })).toBe("flashed");
+  });
+});
+
 describe("the chip's own USB port", () => {
   it("USB-Serial/JTAG: the ROM's watchdog resets a chip mid-flash unless the session turns it off", async () => {
     const regions = imagesFor("esp32s3");
