@@ -31,6 +31,7 @@ describe("listSerialPorts without udevadm (sysfs)", () => {
     usbTty("ttyUSB0", "1-2", { vendor: "1a86", product: "7523", product_name: "USB Serial" }, true);
     usbTty("ttyACM0", "1-3", { vendor: "303a", product: "1001", manufacturer: "Espressif", serial: "F4:12:FA:00:11:22" }, false);
     usbTty("ttyUSB10", "1-4", { vendor: "10c4", product: "ea60", serial: "0001" }, true);
+    usbTty("ttyACM1", "1-5", { vendor: "303a", product: "0002", manufacturer: "Espressif" }, false);
     mkdirSync(path.join(root, "sys/class/tty/tty0"), { recursive: true });
     mkdirSync(path.join(root, "sys/devices/platform/serial8250/tty/ttyS0"), { recursive: true });
     mkdirSync(path.join(root, "sys/class/tty/ttyS0"), { recursive: true });
@@ -41,11 +42,13 @@ describe("listSerialPorts without udevadm (sysfs)", () => {
     const ports = await listSerialPorts({ sysRoot: path.join(root, "sys"), devRoot: path.join(root, "dev"), platform: "linux" });
     expect(ports.map((p) => [path.basename(p.path), p.vendorId, p.productId, p.adapter?.label])).toEqual([
       ["ttyACM0", "303a", "1001", "Espressif USB-Serial/JTAG"],
+      ["ttyACM1", "303a", "0002", "ESP32-S2 USB-OTG (ROM download mode)"],
       ["ttyUSB0", "1a86", "7523", "WCH CH340"],
       ["ttyUSB10", "10c4", "ea60", "Silicon Labs CP210x"],
     ]);
     expect(ports[0]!.adapter?.usbJtag).toBe(true);
-    expect(ports[2]!.byId).toBe(path.join(root, "dev/serial/by-id/usb-Silicon_Labs_CP2102_0001-if00-port0"));
+    expect(ports[1]!.adapter?.usbOtg).toBe(true);
+    expect(ports[3]!.byId).toBe(path.join(root, "dev/serial/by-id/usb-Silicon_Labs_CP2102_0001-if00-port0"));
 
     const lines = formatPorts(ports);
     expect(lines[0]).toMatch(/^PORT\s+USB ID\s+ADAPTER\s+SERIAL$/);
