@@ -41,11 +41,12 @@ export class TokenAuthority {
   readonly #publicKey: crypto.KeyObject;
   readonly #keyId: string;
   /**
-   * Tokens whose signature and audience checked out, with their claims. The RSA verification was a tenth of the
+   * Tokens whose signature and audience checked out, with what they grant. The RSA verification was a tenth of the
    * cloud's CPU with 1,000 boards (bench:class), and a board sends the same token with every request for an hour;
    * the same string always verifies the same way with this key, and expiry is checked on every use.
    */
-  readonly #verified = new Map<string, IdTokenClaims>();
+  readonly #verifiedIdTokens = new VerifiedTokens<IdTokenClaims>();
+  readonly #verifiedAccessTokens = new VerifiedTokens<AccessTokenGrant>();
 
   constructor(projectId: string, dataDir?: string) {
     this.projectId = projectId;
@@ -89,6 +90,10 @@ export class TokenAuthority {
 
   /** The grant behind a valid, unexpired access token this authority issued; undefined otherwise. */
   verifyAccessToken(token: string, nowMs: number): AccessTokenGrant | undefined {
+    return this.#verifiedAccessTokens.get(token, nowMs, () => this.#verifyAccessSignature(token, nowMs));
+  }
+
+  #verifyAccessSignature(token: string, nowMs: number): AccessTokenGrant | undefined {
     if (!token.startsWith(ACCESS_TOKEN_PREFIX)) return undefined;
     const parts = token.slice(ACCESS_TOKEN_PREFIX.length).split(".");
     if (parts.length !== 3) return undefined;
@@ -104,14 +109,7 @@ export class TokenAuthority {
 
   /** The claims of a valid, unexpired token this authority signed; undefined otherwise. */
   verify(token: string, nowMs: number): IdTokenClaims | undefined {
-    const known = this.#verified.get(token);
-    if (known) return known.exp * 1000 > nowMs ? known : undefined;
-    const claims = this.#verifySignature(token, nowMs);
-    if (claims) {
-      if (this.#verified.size >= VERIFIED_TOKENS_KEPT) this.#verified.delete(this.#verified.keys().next().value!); // the oldest
-      this.#verified.set(token, claims);
-    }
-    return claims;
+    return this.#verifiedIdTokens.get(token, nowMs, () => this.#verifySignature(token, nowMs));
   }
 
   #verifySignature(token: string, nowMs: number): IdTokenClaims | undefined {
@@ -133,6 +131,22 @@ export class TokenAuthority {
     } catch {
       return undefined;
     }
+  }
+}
+
+/** Up to VERIFIED_TOKENS_KEPT verified tokens (the oldest forgotten first), each answered while unexpired. */
+class VerifiedTokens<Grant extends { exp: number }> {
+  readonly #grants = new Map<string, Grant>();
+
+  get(token: string, nowMs: number, verify: () => Grant | undefined): Grant | undefined {
+    const known = this.#grants.get(token);
+    if (known) return known.exp * 1000 > nowMs ? known : undefined;
+    const grant = verify();
+    if (grant) {
+      if (this.#grants.size >= VERIFIED_TOKENS_KEPT) this.#grants.delete(this.#grants.keys().next().value!);
+      this.#grants.set(token, grant);
+    }
+    return grant;
   }
 }
 

@@ -35,3 +35,21 @@ describe("TokenAuthority.verify", () => {
     expect(authority.verify(tokens.at(-1)!, NOW)?.uid).toBe(`u${VERIFIED_TOKENS_KEPT + 4}`);
   }, 120_000);
 });
+
+describe("TokenAuthority.verifyAccessToken", () => {
+  const authority = new TokenAuthority("demo-esplab");
+  const grant = { clientEmail: "lab@demo-esplab.iam.gserviceaccount.com", scope: "https://www.googleapis.com/auth/firebase.database https://www.googleapis.com/auth/userinfo.email" };
+
+  it("answers a token it verified before from memory, refuses it once expired, and never takes an altered one", () => {
+    const token = authority.signAccessToken(grant, NOW, 3600);
+    const first = authority.verifyAccessToken(token, NOW);
+    expect(first).toMatchObject({ clientEmail: grant.clientEmail, scopes: grant.scope.split(" ") });
+    expect(authority.verifyAccessToken(token, NOW + 1000)).toBe(first); // the same grant: not verified again
+    expect(authority.verifyAccessToken(token, NOW + 3600_000)).toBeUndefined();
+    const signature = token.split(".").at(-1)!;
+    const altered = `${token.slice(0, -signature.length)}${signature.slice(0, -2)}${signature.endsWith("AA") ? "BB" : "AA"}`;
+    expect(authority.verifyAccessToken(altered, NOW)).toBeUndefined();
+    expect(new TokenAuthority("demo-esplab").verifyAccessToken(token, NOW)).toBeUndefined(); // another key
+    expect(authority.verify(token, NOW)).toBeUndefined(); // an access token is no ID token
+  });
+});
