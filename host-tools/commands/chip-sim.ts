@@ -12,7 +12,8 @@ const USAGE = `usage: esplab chip-sim [--tcp PORT] [--pty PATH] [options]
 A simulated ESP32-family chip in download mode (ROM loader, and the flasher stub once uploaded) with a 4 MB SPI
 flash. Point any esplab chip command, esptool or esptool-js at it: esplab chip-info --port socket://127.0.0.1:PORT
 
-  --chip CHIP            ${CHIP_NAMES.join(" | ")} (default esp32)  --tcp PORT             listen on 127.0.0.1:PORT (default 5555; 0 picks a free port)
+  --chip CHIP            ${CHIP_NAMES.join(" | ")} (default esp32)
+  --tcp PORT             listen on 127.0.0.1:PORT (default 5555; 0 picks a free port)
   --pty PATH             also expose it as a pseudo-terminal at PATH (needs socat)
   --flash FILE           keep the flash in FILE (created erased if missing) instead of memory
   --flash-size SIZE      flash size (default 4M)
