@@ -44,7 +44,7 @@ describe("esplab chip commands against chip-sim", () => {
     expect(json).toMatchObject({ chip: "esp32", mac: "24:0a:c4:5e:1a:b0", flashSize: 4 * 1024 * 1024, flashId: "0x1640ef" });
   });
 
-  it("chip-info and chip-sim name the later chips; efuse-summary says it decodes the ESP32's layout only", async () => {
+  it("chip-info names a later chip; efuse-summary says it decodes the ESP32's layout only", async () => {
     const c3 = await startChipSimulator({ chip: "esp32c3" });
     try {
       const json = JSON.parse((await esplab("chip-info", "--port", c3.url, "--json")).stdout);
@@ -299,6 +299,31 @@ describe("esplab monitor --elf", () => {
       expect(notElf.stderr).not.toMatch(/at .*\.ts:\d+/); // a message, not a stack trace
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("esplab chip-sim --chip", () => {
+  it("serves the chip asked for, and says which", async () => {
+    const sim = spawn(process.execPath, [path.join(root, "bin/esplab.js"), "chip-sim", "--chip", "esp32s3", "--tcp", "0"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const banner = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        sim.stdout!.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes("Press Ctrl-C")) resolve(out);
+        });
+        sim.once("exit", (code) => reject(new Error(`chip-sim exited with ${code}: ${out}`)));
+      });
+      expect(banner).toMatch(/^Simulated ESP32-S3 \(ESP32-S3 \(QFN56\) \(revision v0.2\), 4 MB flash\) on socket:\/\/127\.0\.0\.1:\d+/);
+      const url = /socket:\/\/127\.0\.0\.1:\d+/.exec(banner)![0];
+      const info = JSON.parse((await esplab("chip-info", "--port", url, "--json")).stdout);
+      expect(info).toMatchObject({ chip: "esp32s3", revision: "v0.2", mac: "f4:12:fa:40:3b:21" });
+      const wrong = await esplab("chip-sim", "--chip", "esp32p4");
+      expect(wrong.stderr).toContain("--chip esp32p4: use one of esp32, esp32s2, esp32s3, esp32c3, esp32c6");
+    } finally {
+      sim.kill("SIGTERM");
+      await new Promise((resolve) => sim.once("exit", resolve));
     }
   });
 });
