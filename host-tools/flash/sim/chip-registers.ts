@@ -1,3 +1,4 @@
+import { CHIP_MAGIC_REGISTER } from "../chips/chip-family.ts";
 import type { ChipProfile } from "./chip-profiles.ts";
 
 const SPI_CMD_USR = 1 << 18;
@@ -19,7 +20,7 @@ export class ChipRegisters {
   constructor(profile: ChipProfile, mac: Uint8Array, jedecId: number, baud: () => number) {
     this.#profile = profile;
     this.#values = profile.words(mac);
-    this.#values.set(0x40001000, profile.magic >>> 0);
+    this.#values.set(CHIP_MAGIC_REGISTER, profile.magic >>> 0);
     this.#jedecId = jedecId;
     this.#baud = baud;
   }
